@@ -1,0 +1,106 @@
+"""The library entry point: ``grad(expression, values)`` -> Result."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from fractions import Fraction
+
+from .errors import InputError
+from .graph import Graph
+from .numeric import Number, parse_number
+from .parse import echo, parse
+from .result import Result
+
+NumberLike = int | float | Fraction | str
+
+
+def read_value(name: str, value: NumberLike, exact: bool) -> Number:
+    """One user value as a float, or as a Fraction in exact mode (2.2 means 11/5)."""
+    what = f"value of {name!r}"
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, str)):
+        raise InputError(f"{what} must be a number, got {type(value).__name__}")
+    if isinstance(value, str):
+        return parse_number(value, exact, what)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"{what} must be finite, got {value}")
+    if exact:
+        return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise InputError(f"{what} is too large for a floating-point number") from None
+
+
+def build(expression: str) -> Graph:
+    """Parse an expression or staged program into a graph (no values needed)."""
+    return Graph(parse(expression))
+
+
+def grad(
+    expression: str,
+    values: Mapping[str, NumberLike] | None = None,
+    *,
+    exact: bool = False,
+    check: bool = False,
+    check_method: str = "auto",
+) -> Result:
+    """Forward and backward pass of ``expression`` at ``values``.
+
+    >>> r = grad("(x+y)*z", {"x": -2, "y": 5, "z": -4})
+    >>> r.value, r.gradients
+    (-12.0, {'x': -4.0, 'y': -4.0, 'z': 3.0})
+
+    ``exact=True`` uses fractions where the gates allow it; ``check=True`` cross-checks the
+    gradients with SymPy (or finite differences for large graphs). Raises BackpropError
+    with a message fit for a user on any bad input.
+    """
+    values = dict(values or {})
+    graph = build(expression)
+    inputs = {name: read_value(name, values[name], exact) for name in graph.inputs if name in values}
+    node_values = graph.forward(inputs, exact)
+    locals_ = graph.local_gradients(node_values)
+    seed: Number = Fraction(1) if exact else 1.0
+    grads = graph.backward(locals_, seed)
+
+    notes: list[str] = []
+    if graph.program.caret_power:
+        notes.append("'^' is read as power (**), as in SymPy; Python's XOR has no meaning here")
+    kinks = graph.kinks(node_values)
+    notes += kinks
+    if exact:
+        notes += _float_fallbacks(graph, node_values)
+    unused = [name for name in values if name not in graph.inputs]
+    warnings = [f"value given for {name!r}, which the expression does not use" for name in unused]
+
+    result = Result(
+        expression=expression,
+        parsed=echo(graph.program),
+        graph=graph,
+        inputs=inputs,
+        values=node_values,
+        locals=locals_,
+        grads=grads,
+        exact=exact,
+        notes=notes,
+        warnings=warnings,
+    )
+    if check:
+        from .verify import cross_check
+
+        result.check = cross_check(graph, inputs, grads, bool(kinks), check_method)
+    return result
+
+
+def _float_fallbacks(graph: Graph, values: list) -> list[str]:
+    """Name the gates where exact arithmetic had to give way to floats."""
+    fallen = []
+    for i, operands in enumerate(graph.args):
+        if isinstance(values[i], float) and not any(isinstance(values[j], float) for j in operands):
+            if graph.gates[i].name not in fallen:
+                fallen.append(graph.gates[i].name)
+    if not fallen:
+        return []
+    return [
+        f"exact mode: {', '.join(fallen)} give irrational values, so they and what depends on them are floats"
+    ]

@@ -1,0 +1,177 @@
+"""The Typer app: arguments in, one API call, a renderer out -- nothing else.
+
+Imports beyond Typer happen inside the commands, so `backprop --help` stays fast and only
+the SymPy cross-check pays for SymPy.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from enum import Enum
+
+import typer
+
+from . import __version__
+from .errors import BackpropError, InputError
+
+app = typer.Typer(
+    name="backprop",
+    help="A backprop tutor and calculator: forward values, local gradients and the chain rule, step by step.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+class CheckMethod(str, Enum):
+    auto = "auto"
+    sympy = "sympy"
+    finite_difference = "finite-difference"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"backprop {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """A backprop tutor and calculator."""
+
+
+def fail(error: BackpropError) -> None:
+    """Report a user error as one line on stderr (plus context lines) and exit 2."""
+    typer.echo(f"error: {error.message}", err=True)
+    if error.detail:
+        typer.echo(error.detail, err=True)
+    raise typer.Exit(2)
+
+
+def read_stdin_once(used: list[bool]) -> str:
+    if used:
+        raise InputError("standard input can be read only once (EXPR - and --values - together)")
+    used.append(True)
+    return sys.stdin.read()
+
+
+def read_expression(expression: str, stdin_used: list[bool]) -> str:
+    return read_stdin_once(stdin_used) if expression == "-" else expression
+
+
+def read_values(assignments: list[str], values_file: str | None, stdin_used: list[bool]) -> dict[str, str]:
+    """Collect NAME=VALUE arguments over the values of --values FILE (a JSON object)."""
+    import json
+
+    values: dict[str, str] = {}
+    if values_file is not None:
+        if values_file == "-":
+            text = read_stdin_once(stdin_used)
+        else:
+            try:
+                with open(values_file, encoding="utf-8") as handle:
+                    text = handle.read()
+            except OSError as error:
+                raise InputError(f"--values: cannot read {values_file!r}: {error.strerror}") from None
+        try:
+            loaded = json.loads(text, parse_float=str, parse_int=str, parse_constant=str)
+        except ValueError as error:
+            raise InputError(f"--values: {values_file!r} is not valid JSON ({error})") from None
+        if not isinstance(loaded, dict):
+            raise InputError(f"--values: {values_file!r} must hold a JSON object of name -> number")
+        for name, value in loaded.items():
+            if not isinstance(value, str) or value in ("NaN", "Infinity", "-Infinity"):
+                raise InputError(f"--values: value of {name!r} must be a number, got {json.dumps(value)}")
+            values[name] = value
+    for assignment in assignments:
+        name, sep, value = assignment.partition("=")
+        name = name.strip()
+        if not sep or not _NAME.fullmatch(name):
+            raise InputError(f"expected NAME=VALUE, got {assignment!r} (for example x=-2)")
+        values[name] = value
+    return values
+
+
+def wrt_names(wrt: str | None, graph) -> list[str] | None:
+    if wrt is None:
+        return None
+    names = [name.strip() for name in wrt.split(",") if name.strip()]
+    known = list(graph.inputs) + list(graph.names)
+    for name in names:
+        if name not in known:
+            raise InputError(f"--wrt: {name!r} is not a variable of the expression (known: {', '.join(known)})")
+    return names
+
+
+@app.command()
+def grad(
+    expression: str = typer.Argument(..., metavar="EXPR", help="Expression or staged program ('q = x + y; f = q * z'); '-' reads standard input."),
+    assignments: list[str] | None = typer.Argument(None, metavar="[NAME=VALUE]...", help="Values of the variables, e.g. x=-2 y=5 z=-4 (fractions like 11/5 too)."),
+    values_file: str | None = typer.Option(None, "--values", metavar="FILE", help="JSON object of name -> number; '-' reads standard input."),
+    json_out: bool = typer.Option(False, "--json", help="Print the JSON document (docs/json.md) instead of tables."),
+    no_check: bool = typer.Option(False, "--no-check", help="Skip the SymPy cross-check (faster; SymPy is not even imported)."),
+    check_method: CheckMethod = typer.Option(CheckMethod.auto, "--check-method", help="auto: SymPy for small graphs, finite differences for large ones."),
+    exact: bool = typer.Option(False, "--exact", help="Exact fractions where the gates allow it (2.2 is 11/5)."),
+    digits: int = typer.Option(6, "--digits", min=1, max=17, help="Significant digits shown (JSON always has full precision)."),
+    wrt: str | None = typer.Option(None, "--wrt", metavar="A,B", help="Only these gradients in the summary (inputs or named intermediates)."),
+    summary: bool = typer.Option(False, "--summary", help="Only the value and gradients: no forward/backward tables (JSON: no nodes/backward lists)."),
+    max_rows: int = typer.Option(500, "--max-rows", min=0, help="Rows shown per table; 0 shows all."),
+    color: Color = typer.Option(Color.auto, "--color", help="auto: colour and box drawing only on a terminal; NO_COLOR is honoured."),
+) -> None:
+    """Forward and backward pass of EXPR, step by step, cross-checked with SymPy.
+
+    \b
+    Examples:
+      backprop grad "(x+y)*z" x=-2 y=5 z=-4
+      backprop grad "q = x + y; f = q * z" x=-2 y=5 z=-4
+      backprop grad "sigmoid(w0*x0 + w1*x1 + w2)" w0=2 x0=-1 w1=-3 x1=-2 w2=-3
+      backprop grad "apple*apple_num*tax" apple=100 apple_num=2 tax=1.1 --exact
+      backprop grad "x*x + x" x=3 --json --no-check
+
+    Exit codes: 0 done, 1 the cross-check disagrees (a bug in the engine), 2 bad input.
+    """
+    from .api import grad as compute
+    from .render.console import make_console
+
+    stdin_used: list[bool] = []
+    try:
+        text = read_expression(expression, stdin_used)
+        values = read_values(assignments or [], values_file, stdin_used)
+        result = compute(text, values, exact=exact, check=not no_check, check_method=check_method.value)
+        names = wrt_names(wrt, result.graph)
+    except BackpropError as error:
+        fail(error)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if json_out:
+        from .render.json import write_json
+
+        write_json(result, sys.stdout, steps=not summary, wrt=names)
+    else:
+        from .render.terminal import render_grad
+
+        render_grad(result, make_console(color.value), digits=digits, wrt=names, max_rows=max_rows, summary=summary)
+    if result.check is not None and not result.check.ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except RecursionError:  # pragma: no cover - the engine has no recursion; this is a safety net
+        typer.echo("error: input nested too deeply", err=True)
+        sys.exit(2)
+    except MemoryError:  # pragma: no cover
+        typer.echo("error: out of memory: the input is too large", err=True)
+        sys.exit(2)

@@ -1,0 +1,251 @@
+"""The computational graph and our own engine: forward pass, local gradients, backward pass.
+
+Nodes live in flat parallel lists in topological order (every node after its inputs), so
+the forward pass is one loop up the list and the backward pass one loop down it: no
+recursion, no object or closure per node. A variable used several times is one node; its
+gradient accumulates over every edge that leaves it, as the course notes teach (``+=``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .errors import BackpropError, DomainError, InputError, ParseError, locate
+from .gates import CONST, GATES, INPUT, Gate
+from .numeric import Number, check_exact_size, fmt, literal
+from .parse import Program
+
+#: Longest sub-expression shown as a node label; longer ones get a short id like n12.
+MAX_LABEL_CHARS = 28
+_INF = float("inf")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One edge of the backward pass: the gradient flowing from a gate into one input."""
+
+    gate: int
+    input: int
+    position: int
+    upstream: Number
+    local: Number
+    contribution: Number
+    accumulated: Number
+    #: 1-based index of this contribution among the paths leaving the input, and their count
+    path: int
+    paths: int
+
+
+class Graph:
+    """A computational graph built from a parsed program. Values are not part of it:
+    the same graph can be evaluated at many points (finite differences, training)."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.gates: list[Gate] = []
+        self.args: list[tuple[int, ...]] = []
+        self.labels: list[str] = []
+        self.offsets: list[int] = []
+        self.literals: dict[int, str] = {}
+        #: input name -> node, in order of first use
+        self.inputs: dict[str, int] = {}
+        #: staged intermediate name -> node
+        self.names: dict[str, int] = {}
+        self._build(program)
+        name, root, _ = program.statements[-1]
+        self.output = self._node_of[root]
+        self.output_name = name or "f"
+        del self._node_of
+        self.fanout = [0] * len(self.gates)
+        for operands in self.args:
+            for j in operands:
+                self.fanout[j] += 1
+        # nodes whose value depends on some input: only those need gradients
+        self.needs_grad = [gate is INPUT for gate in self.gates]
+        for i, operands in enumerate(self.args):
+            if operands and any(self.needs_grad[j] for j in operands):
+                self.needs_grad[i] = True
+
+    def __len__(self) -> int:
+        return len(self.gates)
+
+    def _build(self, program: Program) -> None:
+        source = program.source
+        assigned_later = {name for name, _, _ in program.statements if name}
+        node_of: list[int] = [0] * len(program.ops)
+        self._node_of = node_of
+        statement_of_root = {root: name for name, root, _ in program.statements if name}
+        for s, (op, operands, text, offset) in enumerate(
+            zip(program.ops, program.args, program.texts, program.offsets)
+        ):
+            if op == "var":
+                if text in self.names:
+                    node_of[s] = self.names[text]
+                elif text in assigned_later:
+                    raise ParseError(f"{text!r} is used before it is assigned", source, offset)
+                else:
+                    if text not in self.inputs:
+                        self.inputs[text] = self._add(INPUT, (), text, offset)
+                    node_of[s] = self.inputs[text]
+            elif op == "num":
+                node_of[s] = self._add(CONST, (), text, offset)
+                self.literals[node_of[s]] = text
+            else:
+                node_of[s] = self._add(GATES[op], tuple(node_of[k] for k in operands), None, offset)
+            name = statement_of_root.get(s)
+            if name is not None:
+                if name in self.names:
+                    raise ParseError(f"{name!r} is assigned twice", source, offset)
+                self.names[name] = node_of[s]
+                if op != "var":
+                    self.labels[node_of[s]] = name
+
+    def _add(self, gate: Gate, operands: tuple[int, ...], label: str | None, offset: int) -> int:
+        index = len(self.gates)
+        if label is None:
+            label = self._compose_label(gate, operands, index)
+        self.gates.append(gate)
+        self.args.append(operands)
+        self.labels.append(label)
+        self.offsets.append(offset)
+        return index
+
+    def _compose_label(self, gate: Gate, operands: tuple[int, ...], index: int) -> str:
+        names = [self.labels[j] for j in operands]
+        if gate.name == "neg":
+            text = f"-{names[0]}"
+        elif gate.symbol and len(names) == 2:
+            text = f"({names[0]} {gate.symbol} {names[1]})"
+        else:
+            text = f"{gate.name}({', '.join(names)})"
+        return text if len(text) <= MAX_LABEL_CHARS else f"n{index}"
+
+    # ------------------------------------------------------------------ forward
+
+    def leaf_values(self, inputs: Mapping[str, Number], exact: bool = False) -> list:
+        """The value list with inputs and constants filled in and the rest None."""
+        values: list = [None] * len(self.gates)
+        missing = [name for name in self.inputs if name not in inputs]
+        if missing:
+            first = self.inputs[missing[0]]
+            line, column, _ = locate(self.program.source, self.offsets[first])
+            where = f"column {column}" if "\n" not in self.program.source else f"line {line}, column {column}"
+            names = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            raise InputError(
+                f"missing value for {names} (first used at {where}); pass {missing[0]}=VALUE"
+            )
+        for name, node in self.inputs.items():
+            values[node] = inputs[name]
+        for node, text in self.literals.items():
+            values[node] = literal(text, exact)
+        return values
+
+    def forward(self, inputs: Mapping[str, Number], exact: bool = False) -> list:
+        """Evaluate every node; returns the list of values in node order."""
+        values = self.leaf_values(inputs, exact)
+        gates, args = self.gates, self.args
+        i = 0
+        try:
+            for i, operands in enumerate(args):
+                if not operands:
+                    continue
+                forward = gates[i].forward
+                if len(operands) == 2:
+                    value = forward(values[operands[0]], values[operands[1]])
+                elif len(operands) == 1:
+                    value = forward(values[operands[0]])
+                else:
+                    value = forward(*[values[j] for j in operands])
+                if not -_INF < value < _INF:
+                    raise DomainError("overflow: the result is too large for a float")
+                if exact and isinstance(value, Fraction):
+                    check_exact_size(value)
+                values[i] = value
+        except BackpropError as error:
+            raise type(error)(self._context(i, values, error.message)) from None
+        except (ArithmeticError, ValueError) as error:
+            raise DomainError(self._context(i, values, f"{error}")) from None
+        return values
+
+    def _context(self, node: int, values: list, message: str) -> str:
+        shown = ", ".join(f"{self.labels[j]} = {fmt(values[j])}" for j in self.args[node][:4])
+        return f"{self.gates[node].name} at node {self.labels[node]!r}: {message} (inputs: {shown})"
+
+    # ----------------------------------------------------------------- backward
+
+    def local_gradients(self, values: list) -> list[tuple]:
+        """Each gate's local gradients d node / d input, from the cached forward values."""
+        locals_: list[tuple] = [()] * len(self.gates)
+        gates, args, needs_grad = self.gates, self.args, self.needs_grad
+        i = 0
+        try:
+            for i, operands in enumerate(args):
+                if operands and needs_grad[i]:
+                    local = gates[i].local_grads(tuple([values[j] for j in operands]), values[i])
+                    for k, j in enumerate(operands):
+                        if needs_grad[j] and not -_INF < local[k] < _INF:
+                            raise DomainError(
+                                f"the local gradient for input {k + 1} ({gates[i].rule(k)}) is undefined here"
+                            )
+                    locals_[i] = local
+        except BackpropError as error:
+            raise DomainError(self._context(i, values, error.message)) from None
+        except (ArithmeticError, ValueError) as error:
+            raise DomainError(self._context(i, values, f"local gradient: {error}")) from None
+        return locals_
+
+    def backward(self, locals_: list[tuple], seed: Number = 1.0) -> list:
+        """Chain rule from the output down: grad[input] += upstream * local, per edge."""
+        grads: list = [0 * seed] * len(self.gates)
+        grads[self.output] = seed
+        args, needs_grad = self.args, self.needs_grad
+        for i in range(self.output, -1, -1):
+            upstream = grads[i]
+            if upstream == 0 or not args[i]:
+                continue
+            for j, local in zip(args[i], locals_[i]):
+                if needs_grad[j]:
+                    grads[j] = grads[j] + upstream * local
+        for name, node in self.inputs.items():
+            if not -_INF < grads[node] < _INF:
+                raise DomainError(f"overflow: the gradient for {name!r} is too large for a float")
+        return grads
+
+    def steps(self, locals_: list[tuple], grads: list) -> Iterator[Step]:
+        """The backward pass again, edge by edge, with the running sums it accumulates."""
+        running: list = [0 * grads[self.output]] * len(self.gates)
+        running[self.output] = grads[self.output]
+        seen = [0] * len(self.gates)
+        args, needs_grad, fanout = self.args, self.needs_grad, self.fanout
+        for i in range(self.output, -1, -1):
+            if not args[i] or not needs_grad[i]:
+                continue
+            upstream = grads[i]
+            for position, (j, local) in enumerate(zip(args[i], locals_[i])):
+                if not needs_grad[j]:
+                    continue
+                contribution = upstream * local
+                running[j] = running[j] + contribution
+                seen[j] += 1
+                yield Step(i, j, position, upstream, local, contribution, running[j], seen[j], fanout[j])
+
+    # ------------------------------------------------------------------- helpers
+
+    def kinks(self, values: list) -> list[str]:
+        """Notes for gates evaluated where they are not differentiable."""
+        notes = []
+        for i, gate in enumerate(self.gates):
+            if gate.kink and self.needs_grad[i] and gate.kink(tuple(values[j] for j in self.args[i])):
+                notes.append(f"{self.labels[i]}: {gate.convention}")
+        return notes
+
+    def depth(self) -> int:
+        """Length of the longest path from a leaf to the output."""
+        depth = [0] * len(self.gates)
+        for i, operands in enumerate(self.args):
+            if operands:
+                depth[i] = 1 + max(depth[j] for j in operands)
+        return max(depth, default=0)
+

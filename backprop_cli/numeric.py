@@ -1,0 +1,110 @@
+"""Numbers: reading user values, exact fractions with bounded size, and display."""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+
+from .errors import InputError, LimitError
+
+Number = float | Fraction | int
+
+#: Exact mode refuses numbers whose numerator or denominator exceeds this many bits
+#: (about 30,000 decimal digits): beyond it arithmetic gets slow without teaching anything.
+MAX_EXACT_BITS = 100_000
+#: A decimal exponent larger than this in exact mode would build a gigantic integer.
+MAX_EXACT_EXPONENT = 10_000
+#: Longest numeric literal accepted (a float holds 17 significant digits).
+MAX_LITERAL_CHARS = 400
+
+_DECIMAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_VALUE = re.compile(rf"\s*({_DECIMAL})(?:\s*/\s*({_DECIMAL}))?\s*")
+
+
+def parse_number(text: str, exact: bool, what: str = "value") -> Number:
+    """Read an integer, decimal, exponent or fraction (``11/5``) written by a user.
+
+    In exact mode the result is a Fraction that keeps the decimal meaning (2.2 is 11/5);
+    otherwise a float.
+    """
+    match = _VALUE.fullmatch(text)
+    if not match:
+        raise InputError(
+            f"{what} {text!r} is not a number (use forms like 3, -2.5, 1e-3 or 11/5)"
+        )
+    numerator, denominator = match.group(1), match.group(2)
+    value = literal(numerator, exact)
+    if denominator is not None:
+        divisor = literal(denominator, exact)
+        if divisor == 0:
+            raise InputError(f"{what} {text!r} divides by zero")
+        value = value / divisor
+        check_finite(value, what)
+    return value
+
+
+def literal(text: str, exact: bool) -> Number:
+    """Convert a decimal literal (already known to be well formed) to a number."""
+    if len(text) > MAX_LITERAL_CHARS:
+        raise LimitError(f"number literal is {len(text)} characters long (limit {MAX_LITERAL_CHARS})")
+    if exact:
+        exponent = re.search(r"[eE]([+-]?\d+)", text)
+        if exponent and abs(int(exponent.group(1))) > MAX_EXACT_EXPONENT:
+            raise LimitError(
+                f"exponent in {text!r} is too large for exact arithmetic (limit 1e{MAX_EXACT_EXPONENT})"
+            )
+        return Fraction(text)
+    value = float(text)
+    check_finite(value, f"number {text!r}")
+    return value
+
+
+def check_finite(value: Number, what: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise LimitError(f"{what} is too large for a floating-point number")
+
+
+def check_exact_size(value: Number) -> None:
+    """Refuse fractions that grew past MAX_EXACT_BITS (keeps --exact fast and bounded)."""
+    if isinstance(value, Fraction) and (
+        value.numerator.bit_length() > MAX_EXACT_BITS or value.denominator.bit_length() > MAX_EXACT_BITS
+    ):
+        raise LimitError(
+            f"exact value needs more than {MAX_EXACT_BITS} bits; drop --exact to use floats"
+        )
+
+
+def to_float(value: Number) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.copysign(math.inf, value)
+
+
+def fmt(value: Number, digits: int = 6) -> str:
+    """Show a number the way a student writes it: 6 significant digits, fractions as a/b."""
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    if isinstance(value, int):
+        return str(value)
+    if value == 0:
+        return "0"  # no "-0": it only confuses
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def json_number(value: Number) -> float | int:
+    """A JSON-safe float for any number (exact values are shown beside it as strings)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return to_float(value)
+
+
+def exact_text(value: Number) -> str:
+    if isinstance(value, Fraction):
+        return fmt(value)
+    return repr(float(value))

@@ -1,0 +1,1 @@
+"""Renderers: turn Result records into text. No arithmetic happens here."""

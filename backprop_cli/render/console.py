@@ -1,0 +1,33 @@
+"""The Rich console, set up the way a terminal, a pipe and NO_COLOR each expect."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def make_console(color: str = "auto", stderr: bool = False):
+    """color: "auto" (colour and box drawing on a terminal only), "always" or "never".
+
+    Rich itself honours NO_COLOR; when the output is piped we also draw tables with plain
+    ASCII so that files and other programs get clean text.
+    """
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    force = True if color == "always" else None
+    console = Console(
+        file=stream,
+        force_terminal=force,
+        no_color=color == "never" or None,
+        highlight=False,
+        soft_wrap=False,
+        width=None if stream.isatty() or "COLUMNS" in os.environ else 160,
+    )
+    return console
+
+
+def table_box(console):
+    from rich import box
+
+    return box.ROUNDED if console.is_terminal else box.ASCII
