@@ -31,6 +31,13 @@ class Color(str, Enum):
     never = "never"
 
 
+class GradFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    latex = "latex"
+
+
 class CheckMethod(str, Enum):
     auto = "auto"
     sympy = "sympy"
@@ -48,6 +55,9 @@ def _main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
     """A backprop tutor and calculator."""
+
+
+LANG_HELP = "Language of the prose: en, pt or zh (default: from LANG, else English)."
 
 
 def fail(error: BackpropError) -> None:
@@ -119,6 +129,8 @@ def grad(
     assignments: list[str] | None = typer.Argument(None, metavar="[NAME=VALUE]...", help="Values of the variables, e.g. x=-2 y=5 z=-4 (fractions like 11/5 too)."),
     values_file: str | None = typer.Option(None, "--values", metavar="FILE", help="JSON object of name -> number; '-' reads standard input."),
     json_out: bool = typer.Option(False, "--json", help="Print the JSON document (docs/json.md) instead of tables."),
+    output_format: GradFormat = typer.Option(GradFormat.text, "--format", help="text (Rich tables), json, markdown (GitHub tables) or latex (tabular)."),
+    explain: bool = typer.Option(False, "--explain", help="After the tables, narrate the forward and backward pass in words."),
     no_check: bool = typer.Option(False, "--no-check", help="Skip the SymPy cross-check (faster; SymPy is not even imported)."),
     check_method: CheckMethod = typer.Option(CheckMethod.auto, "--check-method", help="auto: SymPy for small graphs, finite differences for large ones."),
     exact: bool = typer.Option(False, "--exact", help="Exact fractions where the gates allow it (2.2 is 11/5)."),
@@ -127,6 +139,7 @@ def grad(
     summary: bool = typer.Option(False, "--summary", help="Only the value and gradients: no forward/backward tables (JSON: no nodes/backward lists)."),
     max_rows: int = typer.Option(500, "--max-rows", min=0, help="Rows shown per table; 0 shows all."),
     color: Color = typer.Option(Color.auto, "--color", help="auto: colour and box drawing only on a terminal; NO_COLOR is honoured."),
+    lang: Optional[str] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """Forward and backward pass of EXPR, step by step, cross-checked with SymPy.
 
@@ -141,8 +154,12 @@ def grad(
     Exit codes: 0 done, 1 the cross-check disagrees (a bug in the engine), 2 bad input.
     """
     from .api import grad as compute
+    from .i18n import set_language
     from .render.console import make_console
 
+    set_language(lang)
+    if json_out:
+        output_format = GradFormat.json
     stdin_used: list[bool] = []
     try:
         text = read_expression(expression, stdin_used)
@@ -153,14 +170,27 @@ def grad(
         fail(error)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    if json_out:
+    console = make_console(color.value)
+    if output_format is GradFormat.json:
         from .render.json import write_json
 
         write_json(result, sys.stdout, steps=not summary, wrt=names)
+    elif output_format is GradFormat.markdown:
+        from .render.markdown import grad_markdown
+
+        sys.stdout.write(grad_markdown(result, digits=digits, wrt=names))
+    elif output_format is GradFormat.latex:
+        from .render.latex import grad_latex
+
+        sys.stdout.write(grad_latex(result, digits=digits, wrt=names))
     else:
         from .render.terminal import render_grad
 
-        render_grad(result, make_console(color.value), digits=digits, wrt=names, max_rows=max_rows, summary=summary)
+        render_grad(result, console, digits=digits, wrt=names, max_rows=max_rows, summary=summary)
+    if explain:
+        from .explain import render_explanation
+
+        render_explanation(result, console, digits=digits)
     if result.check is not None and not result.check.ok:
         raise typer.Exit(1)
 
@@ -175,3 +205,7 @@ def main() -> None:
     except MemoryError:  # pragma: no cover
         typer.echo("error: out of memory: the input is too large", err=True)
         sys.exit(2)
+
+
+# Commands of the later issues live in modules of their own and register on `app` when imported.
+from . import cli_check, cli_graph, cli_net, cli_tutor  # noqa: E402,F401

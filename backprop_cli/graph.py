@@ -170,7 +170,10 @@ class Graph:
         return values
 
     def _context(self, node: int, values: list, message: str) -> str:
-        shown = ", ".join(f"{self.labels[j]} = {fmt(values[j])}" for j in self.args[node][:4])
+        shown = ", ".join(
+            self.labels[j] if self.gates[j] is CONST else f"{self.labels[j]} = {fmt(values[j])}"
+            for j in self.args[node][:4]
+        )
         return f"{self.gates[node].name} at node {self.labels[node]!r}: {message} (inputs: {shown})"
 
     # ----------------------------------------------------------------- backward

@@ -100,8 +100,8 @@ def _bad_character(source: str, char: str, offset: int) -> ParseError:
     return ParseError(f"unexpected character {char!r} ({name}){hint}", source, offset)
 
 
-def _tokens(source: str):
-    """Yield (kind, text, offset); kind is 'num', 'name', 'op' or 'end'."""
+def tokenize(source: str):
+    """Yield (kind, text, offset); kind is 'num', 'name', 'op' or 'end'. Raises ParseError."""
     for match in _TOKEN.finditer(source):
         kind = match.lastgroup
         text = match.group(kind)
@@ -120,7 +120,7 @@ def parse(source: str) -> Program:
     if len(source) > MAX_SOURCE_CHARS:
         raise LimitError(f"expression is {len(source):,} characters long (limit {MAX_SOURCE_CHARS:,})")
     program = Program(source)
-    tokens = _tokens(source)
+    tokens = tokenize(source)
     token = next(tokens)
     while token[0] != "end":
         if token[1] in (";", "\n"):

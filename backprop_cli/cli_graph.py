@@ -1,0 +1,1 @@
+"""Commands of `backprop` (module reserved; filled in by its issue)."""

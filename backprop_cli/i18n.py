@@ -1,0 +1,46 @@
+"""Translations with the standard gettext approach: one message catalog per language.
+
+Every text a user reads goes through ``_()``. Catalogs live in
+``backprop_cli/locale/<lang>/LC_MESSAGES/backprop.mo`` (compiled from the ``.po`` beside them);
+a language without a catalog falls back to English.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from pathlib import Path
+
+DOMAIN = "backprop"
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES = ("en", "pt", "zh")
+
+_translation: gettext.NullTranslations = gettext.NullTranslations()
+_language = "en"
+
+
+def language_from_environment() -> str:
+    """The language asked for by LANGUAGE / LC_ALL / LC_MESSAGES / LANG, else English."""
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        for value in os.environ.get(variable, "").split(":"):
+            code = value.split(".")[0].split("_")[0].lower()
+            if code in LANGUAGES:
+                return code
+    return "en"
+
+
+def set_language(language: str | None = None) -> str:
+    """Switch every later ``_()`` to ``language`` (None: from the environment)."""
+    global _translation, _language
+    _language = language or language_from_environment()
+    _translation = gettext.translation(DOMAIN, LOCALE_DIR, languages=[_language], fallback=True)
+    return _language
+
+
+def current_language() -> str:
+    return _language
+
+
+def _(message: str) -> str:
+    """Translate a message (use ``_("... {name} ...").format(name=...)`` for values)."""
+    return _translation.gettext(message)
