@@ -157,6 +157,7 @@ def _expression(program: Program, token, tokens):
     stack: list[tuple] = []  # (kind, precedence, payload, offset)
     expect_operand = True
     previous = ""
+    open_parens = 0
 
     def reduce(entry) -> None:
         kind, _, payload, offset = entry
@@ -185,6 +186,7 @@ def _expression(program: Program, token, tokens):
                         known = ", ".join(sorted(GATES))
                         raise ParseError(f"unknown function {text!r} (known: {known})", source, offset)
                     push((_CALL, 0, [text, 1], offset))
+                    open_parens += 1
                     token = next(tokens)
                     if token[1] == ")":
                         raise ParseError(f"{text}() needs an argument", source, token[2])
@@ -199,6 +201,7 @@ def _expression(program: Program, token, tokens):
                 continue
             elif text == "(":
                 push((_PAREN, 0, None, offset))
+                open_parens += 1
             elif text == "-":
                 push((_NEG, _NEG_PRECEDENCE, None, offset))
             elif text == "+":
@@ -234,9 +237,10 @@ def _expression(program: Program, token, tokens):
                 expect_operand = True
             else:
                 stack.pop()
+                open_parens -= 1
                 if top[0] == _CALL:
                     _call(program, output, top)
-        elif text == "\n" and stack:
+        elif text == "\n" and open_parens:
             pass  # newlines inside parentheses continue the statement
         elif kind == "end" or text in (";", "\n"):
             break

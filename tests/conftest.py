@@ -22,7 +22,8 @@ def cli():
     runner = CliRunner()
 
     def run(*args: str, input: str | None = None, env: dict | None = None):
-        return runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
+        # a wide virtual terminal, whatever the test runner's own COLUMNS says
+        return runner.invoke(app, list(args), input=input, env={"COLUMNS": "200", **(env or {})}, catch_exceptions=False)
 
     return run
 
@@ -38,7 +39,7 @@ def run_backprop():
     """Run the real entry point in a subprocess, as from a shell."""
 
     def run(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 60):
-        full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
+        full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
         return subprocess.run(
             [*backprop_executable(), *args],
             input=input,

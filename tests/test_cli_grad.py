@@ -1,0 +1,220 @@
+"""`backprop grad` driven as a user would: CliRunner for the many cases, a subprocess for a few."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import jsonschema
+import pytest
+
+from conftest import ROOT
+
+SCHEMA = json.loads((ROOT / "docs" / "schema" / "grad.schema.json").read_text())
+CIRCUIT = ["(x+y)*z", "x=-2", "y=5", "z=-4"]
+NEURON = ["w0=2", "x0=-1", "w1=-3", "x1=-2", "w2=-3"]
+
+
+def cells(stdout: str, first: str) -> list[str]:
+    """The cells of the ASCII table row whose first cell is `first`."""
+    for line in stdout.splitlines():
+        parts = [p.strip() for p in line.strip().strip("|").split("|")]
+        if parts and parts[0] == first:
+            return parts
+    raise AssertionError(f"no row {first!r} in:\n{stdout}")
+
+
+def test_circuit_sections_in_order(cli):
+    result = cli("grad", *CIRCUIT)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    positions = [out.index(s) for s in ("Parsed: ((x + y) * z)", "Forward pass", "Backward pass", "Gradients of f = -12")]
+    assert positions == sorted(positions)
+    assert cells(out, "2")[1:] == ["(x + y)", "add", "x, y", "3"]
+    assert cells(out, "df/dx") == ["df/dx", "-4", "z", "-4", "ok"]
+    assert cells(out, "df/dz") == ["df/dz", "3", "x + y", "3", "ok"]
+    # the backward row for z: upstream 1, mul's local gradient is the other input q = 3
+    row = next(line for line in out.splitlines() if "| z " in line and "mul: other input" in line)
+    assert "mul: other input = 3" in row
+    assert "check: sympy: agrees" in out
+    assert "\x1b[" not in out  # not a terminal: no colour codes
+    assert "╭" not in out and "+---" in out  # and plain ASCII tables
+
+
+def test_fan_out_is_marked(cli):
+    out = cli("grad", "x*x + x", "x=3").stdout
+    assert "(fan-out: path 1 of 3, added)" in out and "(fan-out: path 3 of 3, added)" in out
+    assert cells(out, "df/dx")[:2] == ["df/dx", "7"]
+
+
+def test_staged_program(cli):
+    out = cli("grad", "q = x + y; f = q * z", "x=-2", "y=5", "z=-4").stdout
+    assert "Parsed: q = (x + y); f = (q * z)" in out
+    assert cells(out, "2")[1:3] == ["q", "add"]
+    assert cells(out, "4")[1:4] == ["f", "mul", "q, z"]
+
+
+def test_sigmoid_neuron_digits(cli):
+    out = cli("grad", "sigmoid(w0*x0 + w1*x1 + w2)", *NEURON).stdout
+    assert "Gradients of f = 0.731059" in out
+    assert cells(out, "df/dw0")[1] == "-0.196612"
+    assert cells(out, "df/dx1")[1] == "-0.589836"
+    out = cli("grad", "sigmoid(w0*x0 + w1*x1 + w2)", *NEURON, "--digits", "4", "--no-check").stdout
+    assert cells(out, "df/dw0") == ["df/dw0", "-0.1966"]
+
+
+def test_apple_exact(cli):
+    out = cli("grad", "apple*apple_num*tax", "apple=100", "apple_num=2", "tax=1.1", "--exact").stdout
+    assert cells(out, "df/dapple")[:3] == ["df/dapple", "11/5", "2.2"]
+    doc = json.loads(cli("grad", "apple*apple_num*tax", "apple=100", "apple_num=2", "tax=1.1", "--exact", "--json").stdout)
+    assert doc["gradients_exact"] == {"apple": "11/5", "apple_num": "110", "tax": "200"}
+    assert doc["gradients"]["apple"] == 2.2
+    jsonschema.validate(doc, SCHEMA)
+
+
+def test_json_document(cli):
+    result = cli("grad", *CIRCUIT, "--json")
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["expression"] == "(x+y)*z" and doc["parsed"] == "((x + y) * z)"
+    assert doc["inputs"] == {"x": -2, "y": 5, "z": -4} and doc["output"] == "f"
+    assert doc["value"] == -12 and doc["gradients"] == {"x": -4, "y": -4, "z": 3}
+    assert doc["check"]["method"] == "sympy" and doc["check"]["ok"]
+    assert doc["check"]["derivatives"]["z"]["symbolic"] == "x + y"
+    assert len(doc["nodes"]) == 5 and len(doc["backward"]) == 4
+    by_id = {n["id"]: n for n in doc["nodes"]}
+    for step in doc["backward"]:
+        assert step["contribution"] == step["upstream"] * step["local"]
+        assert by_id[step["gate"]]["grad"] == step["upstream"]
+
+
+def test_json_summary_and_wrt(cli):
+    doc = json.loads(cli("grad", *CIRCUIT, "--json", "--summary", "--no-check", "--wrt", "x,z").stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert "nodes" not in doc and "backward" not in doc and doc["check"] is None
+    assert doc["gradients"] == {"x": -4, "z": 3}
+
+
+def test_wrt_intermediate(cli):
+    out = cli("grad", "q = x + y; f = q * z", "x=-2", "y=5", "z=-4", "--wrt", "q", "--summary").stdout
+    assert cells(out, "df/dq")[:2] == ["df/dq", "-4"]
+    result = cli("grad", *CIRCUIT, "--wrt", "w")
+    assert result.exit_code == 2 and "'w' is not a variable" in result.stderr
+
+
+def test_values_file_and_stdin(cli, tmp_path):
+    values = tmp_path / "values.json"
+    values.write_text(json.dumps({"x": -2, "y": 5, "z": "-4", "shared": 1}))
+    result = cli("grad", "(x+y)*z", "--values", str(values), "--json")
+    assert json.loads(result.stdout)["gradients"] == {"x": -4, "y": -4, "z": 3}
+    assert "warning: value given for 'shared'" in result.stderr and result.exit_code == 0
+    result = cli("grad", "-", "x=-2", "y=5", "z=-4", "--json", input="(x+y)*z\n")
+    assert json.loads(result.stdout)["value"] == -12
+    result = cli("grad", "(x+y)*z", "--values", "-", "--json", input='{"x": -2, "y": 5, "z": -4}')
+    assert json.loads(result.stdout)["value"] == -12
+    result = cli("grad", "(x+y)*z", "z=2", "--values", str(values), "--json")  # arguments win over the file
+    assert json.loads(result.stdout)["value"] == 6
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["(x+y", "x=1", "y=2"], "error: '(' is never closed at column 1"),
+        (["foo(x)", "x=1"], "error: unknown function 'foo'"),
+        (["(x+y)*z", "x=1", "y=2"], "error: missing value for z"),
+        (["x*2", "x=abc"], "error: value of 'x' 'abc' is not a number"),
+        (["x*2", "x"], "error: expected NAME=VALUE, got 'x'"),
+        (["log(x)", "x=-1"], "error: log at node 'log(x)': log needs a positive input"),
+        (["x/y", "x=1", "y=0"], "error: div at node '(x / y)': division by zero"),
+        (["sqrt(x)", "x=-1"], "error: sqrt at node 'sqrt(x)': sqrt of a negative number"),
+        (["exp(x)", "x=1000"], "error: exp at node 'exp(x)': overflow"),
+        (["9**9**9**9", "--exact"], "error: pow at node"),
+        (["x", "--values", "/nonexistent.json"], "error: --values: cannot read"),
+        (["__import__('os').system('true')"], "error: unknown function '__import__'"),
+        (["-", "-", "--values", "-"], "error: standard input can be read only once"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(cli, args, message):
+    result = cli("grad", *args, input="")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[0].startswith(message)
+    assert "Traceback" not in result.stderr
+
+
+def test_syntax_error_shows_a_caret(cli):
+    lines = cli("grad", "(x+y))*z", "x=1", "y=1", "z=1").stderr.splitlines()
+    assert lines == ["error: unmatched ')' at column 6", "  (x+y))*z", "       ^"]
+
+
+def test_values_file_errors(cli, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert "is not valid JSON" in cli("grad", "x", "--values", str(bad)).stderr
+    bad.write_text("[1, 2]")
+    assert "must hold a JSON object" in cli("grad", "x", "--values", str(bad)).stderr
+    bad.write_text('{"x": [1]}')
+    result = cli("grad", "x", "--values", str(bad))
+    assert result.exit_code == 2 and "value of 'x' must be a number" in result.stderr
+
+
+def test_kink_note(cli):
+    out = cli("grad", "relu(x) * y", "x=0", "y=2").stdout
+    assert "note: relu(x): relu'(0) = 0" in out
+    assert "ok*" in out  # SymPy's Heaviside(0) = 1/2 differs: flagged as a convention, not a bug
+
+
+def test_caret_power_note(cli):
+    assert "note: '^' is read as power" in cli("grad", "x^2", "x=3").stdout
+
+
+def test_max_rows(cli):
+    out = cli("grad", "+".join(f"x*{i}" for i in range(1, 30)), "x=1", "--max-rows", "5", "--no-check").stdout
+    assert "more rows not shown (--max-rows 5; --max-rows 0 shows all)" in out
+
+
+def test_color_always_and_no_color(cli):
+    coloured = cli("grad", *CIRCUIT, "--no-check", "--color", "always").stdout
+    assert "\x1b[" in coloured and "╭" in coloured
+    plain = cli("grad", *CIRCUIT, "--no-check", "--color", "always", env={"NO_COLOR": "1"}).stdout
+    assert not re.search(r"\x1b\[[0-9;]*3[0-9]m", plain)  # NO_COLOR: no colour codes at all
+
+
+def test_version_and_help(cli):
+    from backprop_cli import __version__
+
+    assert cli("--version").stdout.strip() == f"backprop {__version__}"
+    help_text = cli("grad", "--help").stdout
+    assert "backprop grad \"(x+y)*z\" x=-2 y=5 z=-4" in help_text and "--exact" in help_text
+
+
+def test_entry_point_end_to_end(run_backprop):
+    done = run_backprop("grad", *CIRCUIT)
+    assert done.returncode == 0 and "Gradients of f = -12" in done.stdout and done.stderr == ""
+    done = run_backprop("grad", "x*x + x", "x=3", "--json", "--no-check")
+    assert json.loads(done.stdout)["gradients"] == {"x": 7}
+    done = run_backprop("grad", "log(x)", "x=0")
+    assert done.returncode == 2 and done.stdout == "" and done.stderr.startswith("error: log at node")
+    assert "Traceback" not in done.stderr
+
+
+def test_python_dash_m(run_backprop):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "backprop_cli", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("backprop ")
+
+
+def test_no_sympy_import_without_check(run_backprop):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from typer.testing import CliRunner; from backprop_cli.cli import app;"
+        "r = CliRunner().invoke(app, ['grad', 'x*y', 'x=1', 'y=2', '--no-check']);"
+        "assert r.exit_code == 0; print('sympy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
