@@ -43,7 +43,7 @@ def test_circuit_sections_in_order(cli):
 
 def test_fan_out_is_marked(cli):
     out = cli("grad", "x*x + x", "x=3").stdout
-    assert "(fan-out: path 1 of 3, added)" in out and "(fan-out: path 3 of 3, added)" in out
+    assert "+= path 1 of 3" in out and "+= path 3 of 3" in out
     assert cells(out, "df/dx")[:2] == ["df/dx", "7"]
 
 

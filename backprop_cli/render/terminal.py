@@ -45,8 +45,10 @@ def render_grad(
         _hidden(console, sum(1 for g in graph.gates if g is not CONST) - shown, max_rows)
 
         backward = Table(title="Backward pass", box=box, title_justify="left")
-        for column in ("gate", "input", "upstream", "local gradient", "chained = upstream x local", "accumulated"):
-            backward.add_column(column, justify="left" if column in ("gate", "input", "local gradient") else "right")
+        fans_out = any(paths > 1 for paths, needed in zip(graph.fanout, graph.needs_grad) if needed)
+        columns = ["gate", "input", "upstream", "local gradient", "chained (up x local)", "accumulated"]
+        for column in columns + (["fan-out"] if fans_out else []):
+            backward.add_column(column, justify="left" if column in ("gate", "input", "local gradient", "fan-out") else "right")
         console.print(
             f"seed: d{result.output}/d{result.output} = 1 at the output node {_escape(labels[graph.output])!s}"
         )
@@ -57,17 +59,20 @@ def render_grad(
             if max_rows and shown >= max_rows:
                 continue
             shown += 1
-            accumulated = f"[red]{num(step.accumulated)}[/]"
-            if step.paths > 1:
-                accumulated += f" (fan-out: path {step.path} of {step.paths}, added)"
-            backward.add_row(
+            rule = result.rule(step)
+            if not rule.endswith(f": {num(step.local)}"):  # "add: 1" needs no "= 1"
+                rule += f" = {num(step.local)}"
+            row = [
                 _escape(labels[step.gate]),
                 _escape(labels[step.input]),
                 num(step.upstream),
-                f"{_escape(result.rule(step))} = {num(step.local)}",
+                _escape(rule),
                 num(step.contribution),
-                accumulated,
-            )
+                f"[red]{num(step.accumulated)}[/]",
+            ]
+            if fans_out:
+                row.append(f"+= path {step.path} of {step.paths}" if step.paths > 1 else "")
+            backward.add_row(*row)
         console.print(backward)
         _hidden(console, total - shown, max_rows)
 
