@@ -1,0 +1,1021 @@
+"""Homework checking: grade claimed values and gradients, and name the likely mistake.
+
+A *claim* is one number a student wrote down: the output value, a gradient d out / d input,
+or the value or gradient of an intermediate node. Each is graded against the engine (the
+forward pass for values, the backward pass for gradients) within a tolerance.
+
+A wrong claim is explained by recomputing with one rule swapped and comparing again. There is
+one mechanism: copy the local gradients of ``Graph.local_gradients``, replace one gate's
+entries by a classic wrong rule (a minus sign dropped, the gate's output used as its local
+gradient, a mul gate that does not swap, a max gate that routes to the wrong input, a fan-out
+node that keeps one path instead of adding them all), rerun ``Graph.backward`` and see whether
+the claim comes out. The edges of ``Graph.steps`` give the local-only values (the chain rule
+not applied), and the same tokens re-read with other parentheses explain wrong values. The
+first mistake that reproduces the claim, in the order of ``CODES``, is the diagnosis.
+
+SymPy is not needed to grade: ``verify=True`` adds its cross-check per entry.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .api import read_value
+from .errors import BackpropError, InputError
+from .gates import CONST, INPUT
+from .graph import Graph, Step
+from .i18n import _
+from .numeric import Number, fmt, json_number, parse_number
+from .parse import echo, parse, tokenize
+from .result import Check
+
+#: Diagnosis codes, stable (used in JSON and JUnit). When several mistakes reproduce a claim,
+#: the first in this order wins (rounding and precedence are looser and come after the rest).
+CODES = (
+    "sign",
+    "local-only",
+    "missed-accumulation",
+    "mul-not-swapped",
+    "output-as-local-grad",
+    "max-routing",
+    "rounding",
+    "precedence",
+    "unknown",
+)
+
+#: Default relative tolerance: any correct rounding to 4 significant digits passes
+#: (0.19661 written as 0.1966), a rounding to 2 does not (0.2 is flagged as rounding).
+DEFAULT_RTOL = 1e-3
+#: Default absolute tolerance, for answers that are (nearly) zero.
+DEFAULT_ATOL = 1e-6
+
+#: Claim kinds: the output value, d output / d input, an intermediate's value and gradient.
+KINDS = ("value", "grad", "node", "node-grad")
+
+#: Graphs larger than this get no mutation diagnoses (each costs one backward pass).
+MAX_DIAGNOSIS_NODES = 5_000
+#: Up to this many paths leaving a node, every proper subset of them is tried for missed-accumulation.
+MAX_SUBSET_PATHS = 4
+#: Programs with more tokens than this are not re-read with other parentheses.
+MAX_PRECEDENCE_TOKENS = 80
+#: Distinct expressions whose graph is kept while grading a batch.
+GRAPH_CACHE_SIZE = 4_096
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DECIMAL_TEXT = re.compile(r"\s*[+-]?\d*(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*")
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One number a student wrote down, with the text it was written as (for its precision)."""
+
+    kind: str
+    name: str
+    text: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The most likely mistake behind a wrong claim."""
+
+    code: str
+    message: str
+    #: the gate or node involved (its label, as in `backprop grad`)
+    node: str
+    #: the row of `backprop grad` where the correct value comes from
+    step: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "node": self.node, "step": self.step}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One graded claim."""
+
+    claim: Claim
+    expected: Number
+    ok: bool
+    diagnosis: Diagnosis | None = None
+    #: how to show the claim: "f", "df/dx", "q", "df/dq"
+    what: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.claim.kind,
+            "name": self.claim.name,
+            "claimed": self.claim.value,
+            "expected": json_number(self.expected),
+            "ok": self.ok,
+            "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
+        }
+
+
+@dataclass
+class Entry:
+    """One answer to grade: an expression, the values of its inputs and the claims.
+
+    ``error`` is set when the entry could not even be read (bad JSON, a missing field).
+    """
+
+    id: str
+    expression: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    claims: list[Claim] = field(default_factory=list)
+    #: line (JSONL) or row (CSV) of the batch file, 0 for a single answer
+    line: int = 0
+    error: str | None = None
+
+
+@dataclass
+class Graded:
+    """The grading of one entry."""
+
+    id: str
+    ok: bool
+    error: str | None = None
+    verdicts: list[Verdict] = field(default_factory=list)
+    expression: str = ""
+    #: the expression fully parenthesised, as the engine read it
+    parsed: str = ""
+    output: str = "f"
+    line: int = 0
+    warnings: list[str] = field(default_factory=list)
+    #: the SymPy cross-check (only with verify=True)
+    check: Check | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "id": self.id,
+            "ok": self.ok,
+            "error": self.error,
+            "claims": [verdict.to_dict() for verdict in self.verdicts],
+        }
+        if self.check is not None:
+            record["check"] = {"method": self.check.method, "ok": self.check.ok, "note": self.check.note}
+        return record
+
+
+@dataclass
+class Report:
+    """The grading of a batch (or of one answer: a batch of one)."""
+
+    entries: list[Graded] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 every claim right, 1 some claim wrong, 2 some entry could not be graded."""
+        if any(entry.error for entry in self.entries):
+            return 2
+        return 0 if all(entry.ok for entry in self.entries) else 1
+
+    def diagnosis_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(CODES, 0)
+        for entry in self.entries:
+            for verdict in entry.verdicts:
+                if verdict.diagnosis:
+                    counts[verdict.diagnosis.code] += 1
+        return counts
+
+    def summary(self) -> dict[str, Any]:
+        verdicts = [verdict for entry in self.entries for verdict in entry.verdicts]
+        right = sum(1 for verdict in verdicts if verdict.ok)
+        return {
+            "entries": len(self.entries),
+            "correct": sum(1 for entry in self.entries if entry.ok),
+            "wrong": sum(1 for entry in self.entries if not entry.ok and not entry.error),
+            "errors": sum(1 for entry in self.entries if entry.error),
+            "claims": len(verdicts),
+            "claims_correct": right,
+            "claims_wrong": len(verdicts) - right,
+            "diagnoses": self.diagnosis_counts(),
+            "exit_code": self.exit_code,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `--json` report: ``{"entries": [...], "summary": {...}}``."""
+        return {"entries": [entry.to_dict() for entry in self.entries], "summary": self.summary()}
+
+
+# --------------------------------------------------------------------------- claims
+
+
+def make_claim(kind: str, name: str, value: Any) -> Claim:
+    """A claim from a user's text (``"-0.2"``, ``"11/5"``) or a JSON number."""
+    if kind not in KINDS:
+        raise InputError(_("unknown claim kind {kind!r} (known: {known})").format(kind=kind, known=", ".join(KINDS)))
+    what = _("claimed {kind} of {name!r}").format(kind=kind, name=name) if kind != "value" else _("claimed value")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InputError(_("{what} must be a number, got {value}").format(what=what, value=json.dumps(value)))
+    text = value if isinstance(value, str) else repr(value)
+    number = parse_number(text, False, what)
+    return Claim(kind, name, text.strip(), float(number))
+
+
+def parse_assignment(text: str, option: str) -> tuple[str, str]:
+    """``NAME=V`` from the command line (NAME may be a sub-expression such as ``x+y``)."""
+    name, sep, value = text.rpartition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise InputError(_("{option} expects NAME=VALUE, got {text!r} (for example x=-4)").format(option=option, text=text))
+    return name.strip(), value.strip()
+
+
+def written_precision(text: str) -> float:
+    """Half a unit in the last digit the student wrote (0.05 for "0.2"); 0 for exact forms (11/5)."""
+    match = _DECIMAL_TEXT.fullmatch(text)
+    if not match or "/" in text:
+        return 0.0
+    decimals = len(match.group(1) or "")
+    exponent = int(match.group(2) or 0)
+    return 0.5 * 10.0 ** (exponent - decimals)
+
+
+# --------------------------------------------------------------------------- batch input
+
+
+def read_batch(lines: Iterable[str], name: str = "-", batch_format: str = "auto") -> Iterator[Entry]:
+    """Entries of a batch file: JSON Lines, or CSV with columns id, expression, values, claims.
+
+    ``batch_format`` is "jsonl", "csv" or "auto" (CSV when the file name ends in .csv or the
+    first non-blank line is not a JSON object). A malformed line becomes an Entry with its
+    ``error`` set, so that it is reported and the rest are still read.
+    """
+    lines = iter(lines)
+    if batch_format == "auto":
+        if name.lower().endswith(".csv"):
+            batch_format = "csv"
+        elif name.lower().endswith((".jsonl", ".json", ".ndjson")):
+            batch_format = "jsonl"
+        else:
+            peeked: list[str] = []
+            for line in lines:
+                peeked.append(line)
+                if line.strip():
+                    break
+            first = peeked[-1].lstrip() if peeked else "{"
+            batch_format = "jsonl" if first.startswith("{") or not first else "csv"
+            lines = _chain(peeked, lines)
+    if batch_format == "csv":
+        yield from _read_csv(lines)
+    elif batch_format == "jsonl":
+        yield from _read_jsonl(lines)
+    else:
+        raise InputError(_("unknown batch format {format!r} (use jsonl, csv or auto)").format(format=batch_format))
+
+
+def _chain(first: list[str], rest: Iterator[str]) -> Iterator[str]:
+    yield from first
+    yield from rest
+
+
+def _read_jsonl(lines: Iterable[str]) -> Iterator[Entry]:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        fallback = _("line {line}").format(line=number)
+        try:
+            record = json.loads(line, parse_float=str, parse_int=str, parse_constant=str)
+        except ValueError as error:
+            yield Entry(fallback, line=number, error=_("not valid JSON ({error})").format(error=error))
+            continue
+        if not isinstance(record, dict):
+            yield Entry(fallback, line=number, error=_("expected a JSON object {{...}} per line"))
+            continue
+        yield entry_from_fields(record, number, fallback)
+
+
+def _read_csv(lines: Iterable[str]) -> Iterator[Entry]:
+    reader = csv.DictReader(lines)
+    columns = reader.fieldnames or []
+    missing = [column for column in ("expression", "claims") if column not in columns]
+    if missing:
+        raise InputError(
+            _("CSV batch needs the columns id, expression, values, claims; missing: {missing}").format(
+                missing=", ".join(missing)
+            )
+        )
+    for row in reader:
+        number = reader.line_num
+        fallback = _("row {row}").format(row=number)
+        record: dict[str, Any] = {"id": row.get("id") or None, "expression": row.get("expression")}
+        error = None
+        for column in ("values", "claims"):
+            cell = (row.get(column) or "").strip()
+            if not cell:
+                continue
+            try:
+                record[column] = json.loads(cell, parse_float=str, parse_int=str, parse_constant=str)
+            except ValueError as problem:
+                error = _("column {column} is not valid JSON ({error})").format(column=column, error=problem)
+                break
+        if error:
+            yield Entry(str(record["id"] or fallback), line=number, error=error)
+        else:
+            yield entry_from_fields(record, number, fallback)
+
+
+def entry_from_fields(record: dict[str, Any], line: int = 0, fallback_id: str = "answer") -> Entry:
+    """An Entry from a decoded JSON object (``id``, ``expression``, ``values``, ``claims``)."""
+    identifier = record.get("id")
+    entry = Entry(fallback_id if identifier in (None, "") else str(identifier), line=line)
+    try:
+        expression = record.get("expression")
+        if not isinstance(expression, str) or not expression.strip():
+            raise InputError(_("field \"expression\" is missing or not a text"))
+        values = record.get("values", {})
+        if not isinstance(values, dict):
+            raise InputError(_("field \"values\" must be an object of name -> number"))
+        entry.expression = expression
+        entry.values = values
+        entry.claims = claims_from_json(record.get("claims"))
+    except BackpropError as error:
+        entry.error = error.message
+    return entry
+
+
+def claims_from_json(claims: Any) -> list[Claim]:
+    """``{"value": V, "gradients": {NAME: V}, "intermediates": {NAME: {"value": V, "grad": V}}}``."""
+    if not isinstance(claims, dict) or not claims:
+        raise InputError(_("field \"claims\" is missing or empty: there is nothing to grade"))
+    unknown = [key for key in claims if key not in ("value", "gradients", "intermediates")]
+    if unknown:
+        raise InputError(
+            _("claims has an unknown key {key!r} (known: value, gradients, intermediates)").format(key=unknown[0])
+        )
+    found: list[Claim] = []
+    if "value" in claims:
+        found.append(make_claim("value", "", claims["value"]))
+    gradients = claims.get("gradients", {})
+    if not isinstance(gradients, dict):
+        raise InputError(_("claims.gradients must be an object of name -> number"))
+    for name, value in gradients.items():
+        found.append(make_claim("grad", name, value))
+    intermediates = claims.get("intermediates", {})
+    if not isinstance(intermediates, dict):
+        raise InputError(_("claims.intermediates must be an object of name -> {\"value\": V, \"grad\": V}"))
+    for name, pair in intermediates.items():
+        if not isinstance(pair, dict) or not pair or any(key not in ("value", "grad") for key in pair):
+            raise InputError(
+                _("claims.intermediates.{name} must be an object with \"value\" and/or \"grad\"").format(name=name)
+            )
+        if "value" in pair:
+            found.append(make_claim("node", name, pair["value"]))
+        if "grad" in pair:
+            found.append(make_claim("node-grad", name, pair["grad"]))
+    if not found:
+        raise InputError(_("field \"claims\" holds no claim: there is nothing to grade"))
+    return found
+
+
+# --------------------------------------------------------------------------- grading
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The same tokens grouped with other parentheses."""
+
+    text: str
+    parsed: str
+    #: the regrouped part, as the student would write it
+    group: str
+    graph: Graph
+
+
+class Grader:
+    """Grades answers; keeps each distinct expression's graph (and re-readings) between entries."""
+
+    def __init__(self, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL, verify: bool = False) -> None:
+        if not (rtol >= 0 and atol >= 0 and math.isfinite(rtol) and math.isfinite(atol)):
+            raise InputError(_("--rtol and --atol must be finite numbers >= 0"))
+        self.rtol = rtol
+        self.atol = atol
+        self.verify = verify
+        self._graphs: dict[str, Graph | BackpropError] = {}
+        self._readings: dict[str, list[Reading]] = {}
+
+    def close(self, claimed: float, correct: Number) -> bool:
+        """True when the claim is within the tolerance of the correct value."""
+        return abs(claimed - correct) <= max(self.atol, self.rtol * abs(correct))
+
+    def graph(self, expression: str) -> Graph:
+        """The graph of an expression (parsed once per batch)."""
+        cached = self._graphs.get(expression)
+        if cached is None:
+            if len(self._graphs) >= GRAPH_CACHE_SIZE:
+                self._graphs.pop(next(iter(self._graphs)))
+            try:
+                cached = Graph(parse(expression))
+            except BackpropError as error:
+                cached = error
+            self._graphs[expression] = cached
+        if isinstance(cached, BackpropError):
+            raise cached
+        return cached
+
+    def readings(self, expression: str) -> list[Reading]:
+        """Other parenthesisations of the same tokens (computed once per expression)."""
+        found = self._readings.get(expression)
+        if found is None:
+            found = regroupings(expression)
+            if len(self._readings) >= GRAPH_CACHE_SIZE:
+                self._readings.pop(next(iter(self._readings)))
+            self._readings[expression] = found
+        return found
+
+    def grade_entry(self, entry: Entry) -> Graded:
+        """Grade one entry; a bad entry comes back with its ``error`` set, never as an exception."""
+        if entry.error is not None:
+            return Graded(entry.id, False, entry.error, expression=entry.expression, line=entry.line)
+        try:
+            return self.grade(entry.expression, entry.values, entry.claims, entry_id=entry.id, line=entry.line)
+        except BackpropError as error:
+            return Graded(entry.id, False, error.message, expression=entry.expression, line=entry.line)
+
+    def grade(
+        self,
+        expression: str,
+        values: dict[str, Any],
+        claims: list[Claim],
+        *,
+        entry_id: str = "answer",
+        line: int = 0,
+    ) -> Graded:
+        """Grade the claims about ``expression`` at ``values``. Raises BackpropError on bad input."""
+        if not claims:
+            raise InputError(_("no claims to check: give --value, --grad, --node or --node-grad"))
+        graph = self.graph(expression)
+        claims = [replace(claim, name=graph.output_name) if claim.kind == "value" else claim for claim in claims]
+        targets = [resolve(graph, claim) for claim in claims]
+        inputs = {name: read_value(name, values[name], False) for name in graph.inputs if name in values}
+        node_values = graph.forward(inputs)
+        locals_ = graph.local_gradients(node_values)
+        grads = graph.backward(locals_, 1.0)
+        pass_ = _Pass(self, expression, graph, inputs, node_values, locals_, grads)
+        verdicts = []
+        for claim, target in zip(claims, targets):
+            expected = node_values[target] if claim.kind in ("value", "node") else grads[target]
+            what = pass_.what(claim, target)
+            if self.close(claim.value, expected):
+                verdicts.append(Verdict(claim, expected, True, None, what))
+            else:
+                verdicts.append(Verdict(claim, expected, False, pass_.diagnose(claim, target, expected), what))
+        graded = Graded(
+            entry_id,
+            all(verdict.ok for verdict in verdicts),
+            None,
+            verdicts,
+            expression=expression,
+            parsed=echo(graph.program),
+            output=graph.output_name,
+            line=line,
+            warnings=[
+                _("value given for {name!r}, which the expression does not use").format(name=name)
+                for name in values
+                if name not in graph.inputs
+            ],
+        )
+        if self.verify:
+            from .verify import cross_check
+
+            graded.check = cross_check(graph, inputs, grads, bool(graph.kinks(node_values)))
+            if not graded.check.ok:
+                graded.ok = False
+                graded.error = _(
+                    "the SymPy cross-check disagrees with the engine ({note}): the expected values are not trusted"
+                ).format(note=graded.check.note or graded.check.method)
+        return graded
+
+
+def grade_batch(entries: Iterable[Entry], grader: Grader | None = None) -> Report:
+    """Grade every entry (bad ones are reported in place, the others graded all the same)."""
+    grader = grader or Grader()
+    return Report([grader.grade_entry(entry) for entry in entries])
+
+
+def check_answer(
+    expression: str,
+    values: dict[str, Any],
+    claims: list[Claim],
+    *,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+    verify: bool = False,
+) -> Graded:
+    """Grade one answer.
+
+    >>> graded = check_answer("(x+y)*z", {"x": -2, "y": 5, "z": -4}, [make_claim("grad", "x", "4")])
+    >>> graded.verdicts[0].diagnosis.code
+    'sign'
+    """
+    return Grader(rtol, atol, verify).grade(expression, values, claims)
+
+
+def resolve(graph: Graph, claim: Claim) -> int:
+    """The node a claim is about. Raises InputError naming what is known."""
+    name = claim.name
+    if claim.kind == "value":
+        return graph.output
+    if claim.kind == "grad":
+        if name in graph.inputs:
+            return graph.inputs[name]
+        if name in graph.names:
+            raise InputError(
+                _(
+                    "{name!r} is an intermediate, not an input: claim its gradient as a node gradient (--node-grad {name}=V)"
+                ).format(name=name)
+            )
+        raise InputError(
+            _("gradient claimed for {name!r}, which is not an input of the expression (inputs: {known})").format(
+                name=name, known=", ".join(graph.inputs) or "-"
+            )
+        )
+    for table in (graph.names, graph.inputs):
+        if name in table:
+            return table[name]
+    node = _find_subexpression(graph, name)
+    if node is None:
+        named = ", ".join(graph.names) or _("none")
+        raise InputError(
+            _(
+                "intermediate {name!r} is not a named node, an input or a sub-expression of the expression "
+                "(named: {named}; name one in a staged program such as 'q = x + y; f = q * z')"
+            ).format(name=name, named=named)
+        )
+    return node
+
+
+def _find_subexpression(graph: Graph, text: str) -> int | None:
+    """The node computing ``text`` (a label such as ``n12`` or a sub-expression such as ``x+y``)."""
+    for node, label in enumerate(graph.labels):
+        if label == text and graph.gates[node] not in (INPUT, CONST):
+            return node
+    try:
+        other = Graph(parse(text))
+    except BackpropError:
+        return None
+    if len(other.program.statements) != 1 or other.program.statements[0][0] is not None:
+        return None
+    keys = _structure(graph)
+    first: dict[int, int] = {}
+    for node, key in enumerate(keys):
+        first.setdefault(key, node)
+    wanted = _structure(other, _shared_table(graph))[other.output]
+    node = first.get(wanted) if wanted is not None else None
+    if node is None or graph.gates[node] in (INPUT, CONST):
+        return None
+    return node
+
+
+def _shared_table(graph: Graph) -> dict:
+    table: dict = {}
+    _structure(graph, table, grow=True)
+    return table
+
+
+def _structure(graph: Graph, table: dict | None = None, grow: bool = False) -> list:
+    """Per node a small integer that is equal for nodes computing the same sub-expression.
+
+    With the ``table`` of another graph (and ``grow`` False), unknown shapes come out as None.
+    """
+    growing = grow or table is None
+    table = {} if table is None else table
+    ids: list = []
+    for node, gate in enumerate(graph.gates):
+        if gate is INPUT:
+            key: tuple = ("input", graph.labels[node])
+        elif gate is CONST:
+            key = ("const", float(graph.literals[node]))
+        else:
+            key = (gate.name, *(ids[j] for j in graph.args[node]))
+        if growing:
+            ids.append(table.setdefault(key, len(table)))
+        else:
+            ids.append(table.get(key))
+    return ids
+
+
+# --------------------------------------------------------------------------- diagnosis
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """A backward pass with one rule swapped: these nodes get these local gradients instead."""
+
+    code: str
+    #: the gate whose rule was swapped (for missed-accumulation: the fan-out node)
+    node: int
+    replaced: tuple[tuple[int, tuple], ...]
+    #: code-specific facts for the message (an input position, a path number)
+    detail: tuple = ()
+
+
+def mutations(graph: Graph, values: list, locals_: list[tuple]) -> list[Mutation]:
+    """Every one-rule mistake the diagnosis tries, grouped by code in the order of CODES."""
+    found: list[Mutation] = []
+    args, gates, needs_grad = graph.args, graph.gates, graph.needs_grad
+
+    def swap(code: str, node: int, local: tuple, detail: tuple = ()) -> None:
+        if local != locals_[node]:  # a swap that changes nothing explains nothing (exp's output rule)
+            found.append(Mutation(code, node, ((node, local),), detail))
+
+    for i, local in enumerate(locals_):  # a minus sign dropped
+        for k, value in enumerate(local):
+            if value < 0 and needs_grad[args[i][k]]:
+                swap("sign", i, _replaced(local, k, -value), (k,))
+
+    edges: dict[int, list[tuple[int, int]]] = {}  # fan-out node -> its edges, in backward-pass order
+    for i in range(len(locals_) - 1, -1, -1):
+        for k, j in enumerate(args[i][: len(locals_[i])]):
+            if needs_grad[j] and graph.fanout[j] > 1:
+                edges.setdefault(j, []).append((i, k))
+    for j, leaving in edges.items():
+        for kept in _path_subsets(len(leaving)):
+            changed: dict[int, tuple] = {}
+            for path, (i, k) in enumerate(leaving):
+                if path not in kept:
+                    changed[i] = _replaced(changed.get(i, locals_[i]), k, 0.0)
+            found.append(Mutation("missed-accumulation", j, tuple(changed.items()), kept))
+
+    for i, local in enumerate(locals_):
+        if local and gates[i].name == "mul":
+            swap("mul-not-swapped", i, tuple(values[j] for j in args[i]))
+    for i, local in enumerate(locals_):
+        if len(local) == 1:
+            swap("output-as-local-grad", i, (values[i],))
+    for i, local in enumerate(locals_):
+        if not local:
+            continue
+        name = gates[i].name
+        if name in ("max", "min"):
+            count = len(local)
+            for k in range(count):
+                swap("max-routing", i, tuple(1.0 if p == k else 0.0 for p in range(count)), (k,))
+            swap("max-routing", i, (1.0 / count,) * count, (-1,))
+        elif name == "relu":  # relu is max(0, a): the gradient goes to a or to the constant 0
+            swap("max-routing", i, (1.0 - local[0],), (0,))
+    return found
+
+
+def _path_subsets(count: int) -> list[tuple[int, ...]]:
+    """The paths a student may have counted instead of all ``count``: one path, or (for a few
+    paths) any other proper subset, smallest first."""
+    if count > MAX_SUBSET_PATHS:
+        return [(p,) for p in range(count)] + [tuple(q for q in range(count) if q != p) for p in range(count)]
+    return [kept for size in range(1, count) for kept in itertools.combinations(range(count), size)]
+
+
+def _replaced(local: tuple, position: int, value: Number) -> tuple:
+    return local[:position] + (value,) + local[position + 1 :]
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A value some mistake would give, with its explanation (built only when chosen)."""
+
+    code: str
+    value: Number
+    node: str
+    explain: Callable[[], str]
+
+
+class _Pass:
+    """One entry's forward and backward pass, with the mutated passes computed on demand."""
+
+    def __init__(
+        self, grader: Grader, expression: str, graph: Graph, inputs: dict, values: list, locals_: list, grads: list
+    ) -> None:
+        self.grader = grader
+        self.expression = expression
+        self.graph = graph
+        self.inputs = inputs
+        self.values = values
+        self.locals = locals_
+        self.grads = grads
+        self._mutations: dict[str, list[Mutation]] | None = None
+        self._mutated: dict[Mutation, list | None] = {}
+        self._steps: dict[int, list[tuple[int, Step]]] | None = None
+        self._readings: dict[int, tuple[list, list | None] | None] = {}
+
+    # ----------------------------------------------------------------- shown text
+
+    def label(self, node: int) -> str:
+        return self.graph.labels[node]
+
+    def what(self, claim: Claim, target: int) -> str:
+        out = self.graph.output_name
+        if claim.kind == "value":
+            return out
+        if claim.kind == "node":
+            return claim.name
+        name = claim.name if _IDENTIFIER.fullmatch(claim.name) else f"({claim.name})"
+        return f"d{out}/d{name}"
+
+    def rule(self, gate: int, position: int) -> str:
+        return f"{self.graph.gates[gate].name}: {self.graph.gates[gate].rule(position)}"
+
+    def steps_into(self, node: int) -> list[tuple[int, Step]]:
+        """(row, step) of the backward-pass rows that add into ``node``; rows count from 1."""
+        if self._steps is None:
+            self._steps = {}
+            for row, step in enumerate(self.graph.steps(self.locals, self.grads), 1):
+                self._steps.setdefault(step.input, []).append((row, step))
+        return self._steps.get(node, [])
+
+    def where(self, claim: Claim, target: int) -> str:
+        """The row of `backprop grad` that holds the correct value."""
+        if claim.kind in ("value", "node"):
+            return _("forward pass row #{row}: {node} = {value}").format(
+                row=target, node=self.label(target), value=fmt(self.values[target])
+            )
+        out = self.graph.output_name
+        if target == self.graph.output:
+            return _("the seed: d{out}/d{out} = 1").format(out=out)
+        into = self.steps_into(target)
+        if not into:
+            return _("no backward step reaches {node}: its gradient is 0").format(node=self.label(target))
+        row, step = into[-1]
+        text = _(
+            "backward pass row {row}: gate {gate} -> {input}: upstream {upstream} x local {local} ({rule}) = {chained}"
+        ).format(
+            row=row,
+            gate=self.label(step.gate),
+            input=self.label(step.input),
+            upstream=fmt(step.upstream),
+            local=fmt(step.local),
+            rule=self.rule(step.gate, step.position),
+            chained=fmt(step.contribution),
+        )
+        if len(into) > 1:
+            text += _("; the {paths} paths add up to {total}").format(paths=len(into), total=fmt(step.accumulated))
+        return text
+
+    # ----------------------------------------------------------------- diagnosis
+
+    def diagnose(self, claim: Claim, target: int, expected: Number) -> Diagnosis:
+        """The first mistake in the order of CODES that reproduces the claim."""
+        grader = self.grader
+        precision = written_precision(claim.text) if claim.value != 0 else 0.0
+        weak: _Candidate | None = None
+
+        def matches(candidate: _Candidate) -> bool:
+            nonlocal weak
+            if grader.close(claim.value, candidate.value):
+                return True
+            if weak is None and abs(claim.value - candidate.value) <= precision * (1 + 1e-9):
+                weak = candidate  # right only to the digits written: kept in case nothing is closer
+            return False
+
+        chosen = None
+        for candidate in self.candidates(claim, target, expected):
+            if matches(candidate):
+                chosen = candidate
+                break
+        if chosen is None and abs(claim.value - expected) <= precision * (1 + 1e-9):
+            chosen = _Candidate("rounding", expected, self.label(target), lambda: self._rounding(claim, expected))
+        if chosen is None:
+            for candidate in self.precedence(claim, target):
+                if matches(candidate):
+                    chosen = candidate
+                    break
+        chosen = chosen or weak
+        where = self.where(claim, target)
+        if chosen is None:
+            message = _("no common mistake gives {claimed}; the correct value is {expected}").format(
+                claimed=claim.text, expected=fmt(expected)
+            )
+            return Diagnosis("unknown", message, self.label(target), where)
+        return Diagnosis(chosen.code, chosen.explain(), chosen.node, where)
+
+    def candidates(self, claim: Claim, target: int, expected: Number) -> Iterator[_Candidate]:
+        """Values of the one-rule mistakes, in the order of CODES (backward pass mistakes last)."""
+        backward = claim.kind in ("grad", "node-grad")
+        by_code = self.mutations() if backward else {}
+        for code in CODES:
+            if code == "local-only" and backward:
+                yield from self._local_only(target)
+            for mutation in by_code.get(code, ()):
+                if all(node <= target for node, _local in mutation.replaced):
+                    continue  # a gate's rule only changes the gradients of nodes below it
+                grads = self.mutated(mutation)
+                if grads is not None:
+                    yield _Candidate(code, grads[target], self.label(mutation.node), self._explainer(mutation, target))
+            if code == "sign" and expected != 0:
+                yield _Candidate(
+                    "sign",
+                    -expected,
+                    self.label(target),
+                    lambda: _("the sign is flipped: the correct value is {expected}").format(expected=fmt(expected)),
+                )
+
+    def mutations(self) -> dict[str, list[Mutation]]:
+        if self._mutations is None:
+            self._mutations = {}
+            if len(self.graph) <= MAX_DIAGNOSIS_NODES:
+                for mutation in mutations(self.graph, self.values, self.locals):
+                    self._mutations.setdefault(mutation.code, []).append(mutation)
+        return self._mutations
+
+    def mutated(self, mutation: Mutation) -> list | None:
+        """The gradients of the backward pass with the mutation's rule swapped in."""
+        if mutation not in self._mutated:
+            locals_ = list(self.locals)
+            for node, local in mutation.replaced:
+                locals_[node] = local
+            try:
+                self._mutated[mutation] = self.graph.backward(locals_, 1.0)
+            except BackpropError:
+                self._mutated[mutation] = None
+        return self._mutated[mutation]
+
+    def _local_only(self, target: int) -> Iterator[_Candidate]:
+        for _row, step in self.steps_into(target):
+            if step.upstream == 1:
+                continue  # with upstream 1 the chain rule changes nothing: local and chained agree
+            yield _Candidate("local-only", step.local, self.label(step.gate), lambda step=step: self._local_only_text(step))
+
+    def _local_only_text(self, step: Step) -> str:
+        return _(
+            "that is only the local gradient of gate {gate} ({rule} = {local}): the chain rule multiplies it "
+            "by the upstream gradient, {upstream} x {local} = {chained}"
+        ).format(
+            gate=self.label(step.gate),
+            rule=self.rule(step.gate, step.position),
+            local=fmt(step.local),
+            upstream=fmt(step.upstream),
+            chained=fmt(step.contribution),
+        )
+
+    def _rounding(self, claim: Claim, expected: Number) -> str:
+        return _(
+            "right to the digits written ({claimed}) but not within the tolerance: the value is {expected}; "
+            "carry more digits"
+        ).format(claimed=claim.text, expected=fmt(expected))
+
+    def _explainer(self, mutation: Mutation, target: int) -> Callable[[], str]:
+        return lambda: self._mutation_text(mutation, target)
+
+    def _mutation_text(self, mutation: Mutation, target: int) -> str:
+        graph, node = self.graph, mutation.node
+        gate = self.label(node)
+        code = mutation.code
+        if code == "sign":
+            (position,) = mutation.detail
+            return _("the minus sign of gate {gate}'s local gradient ({rule} = {local}) was dropped").format(
+                gate=gate, rule=self.rule(node, position), local=fmt(self.locals[node][position])
+            )
+        if code == "missed-accumulation":
+            into = self.steps_into(node)
+            counted = [str(path + 1) for path in mutation.detail]
+            if len(counted) == 1:
+                text = _("{node} feeds {paths} paths and only path {counted} was counted")
+            else:
+                text = _("{node} feeds {paths} paths and only paths {counted} were counted")
+            text = text.format(node=gate, paths=len(into), counted=", ".join(counted))
+            text += _("; gradients from every path add up: {contributions} = {total}").format(
+                contributions=" + ".join(fmt(step.contribution) for _row, step in into), total=fmt(self.grads[node])
+            )
+            if node != target:
+                text += _(", and that sum flows on down to {target}").format(target=self.label(target))
+            return text
+        if code == "mul-not-swapped":
+            left, right = graph.args[node]
+            return _(
+                "mul gate {gate} passed each input its own value; it swaps: the local gradient for {a} is {b} = "
+                "{b_value} and for {b} it is {a} = {a_value}"
+            ).format(
+                gate=gate,
+                a=self.label(left),
+                b=self.label(right),
+                a_value=fmt(self.values[left]),
+                b_value=fmt(self.values[right]),
+            )
+        if code == "output-as-local-grad":
+            return _(
+                "gate {gate}'s output {output} was used as its local gradient; the rule is {rule} = {local}"
+            ).format(gate=gate, output=fmt(self.values[node]), rule=self.rule(node, 0), local=fmt(self.locals[node][0]))
+        # max-routing
+        (position,) = mutation.detail
+        name = graph.gates[node].name
+        operands = graph.args[node]
+        winners = [self.label(j) for j, local in zip(operands, self.locals[node]) if local != 0]
+        correct = ", ".join(winners) or _("no input")
+        if position < 0:
+            return _("gate {gate} split the gradient among its inputs; {name} sends all of it to {correct}").format(
+                gate=gate, name=name, correct=correct
+            )
+        return _("gate {gate} sent the gradient to {wrong}; {name} sends it to {correct} ({rule})").format(
+            gate=gate, wrong=self.label(operands[position]), name=name, correct=correct, rule=graph.gates[node].rule(0)
+        )
+
+    # ----------------------------------------------------------------- precedence
+
+    def precedence(self, claim: Claim, target: int) -> Iterator[_Candidate]:
+        """Values of the claim's quantity when the same tokens are grouped differently."""
+        for index, reading in enumerate(self.grader.readings(self.expression)):
+            graph = reading.graph
+            if claim.kind == "value":
+                node = graph.output
+            elif claim.kind == "grad":
+                node = graph.inputs.get(claim.name)
+            else:
+                node = graph.names.get(claim.name)
+            evaluated = self._evaluate(index, reading, claim.kind in ("grad", "node-grad"))
+            if node is None or evaluated is None:
+                continue
+            values, grads = evaluated
+            number = grads[node] if claim.kind in ("grad", "node-grad") else values[node]
+            explain = lambda reading=reading: self._precedence_text(reading)  # noqa: E731
+            yield _Candidate("precedence", number, reading.group, explain)
+
+    def _evaluate(self, index: int, reading: Reading, backward: bool) -> tuple[list, list | None] | None:
+        cached = self._readings.get(index, False)
+        if cached is False or (cached is not None and backward and cached[1] is None):
+            try:
+                values = reading.graph.forward(self.inputs)
+                grads = None
+                if backward:
+                    grads = reading.graph.backward(reading.graph.local_gradients(values), 1.0)
+                cached = (values, grads)
+            except BackpropError:
+                cached = None
+            self._readings[index] = cached
+        return cached
+
+    def _precedence_text(self, reading: Reading) -> str:
+        return _(
+            "that is what {reading} gives (the same symbols grouped differently); as written, the expression reads {parsed}"
+        ).format(
+            reading=reading.text.strip(), parsed=echo(self.graph.program)
+        )
+
+
+def regroupings(source: str) -> list[Reading]:
+    """The same tokens with one pair of parentheses added or removed, each read as a program.
+
+    Only readings that parse and mean something else are kept: removals first, then added
+    pairs from the narrowest group to the widest.
+    """
+    try:
+        tokens = [token for token in tokenize(source) if token[0] != "end"]
+        original = echo(parse(source))
+    except BackpropError:
+        return []
+    if len(tokens) > MAX_PRECEDENCE_TOKENS:
+        return []
+    found: list[Reading] = []
+    seen = {original}
+
+    def consider(text: str, group: str) -> None:
+        try:
+            graph = Graph(parse(text))
+        except BackpropError:
+            return
+        parsed = echo(graph.program)
+        if parsed not in seen:
+            seen.add(parsed)
+            found.append(Reading(text, parsed, group, graph))
+
+    ends = [offset + len(text) for _kind, text, offset in tokens]
+    for i, (_kind, text, offset) in enumerate(tokens):  # drop a pair of grouping parentheses
+        if text != "(" or (i and tokens[i - 1][0] == "name"):
+            continue
+        depth = 0
+        for j in range(i, len(tokens)):
+            depth += {"(": 1, ")": -1}.get(tokens[j][1], 0)
+            if depth == 0:
+                inner = source[ends[i] : tokens[j][2]]
+                consider(source[:offset] + inner + source[ends[j] :], inner.strip())
+                break
+
+    spans: list[tuple[int, int]] = []
+    for i, (kind, text, _offset) in enumerate(tokens):  # add a pair around tokens i..j
+        if kind not in ("num", "name") and text not in ("(", "-"):
+            continue
+        depth = 0
+        for j in range(i, len(tokens)):
+            kind_j, text_j = tokens[j][0], tokens[j][1]
+            if text_j in (";", "\n", "=") or (text_j == "," and depth == 0):
+                break
+            depth += {"(": 1, ")": -1}.get(text_j, 0)
+            if depth < 0:
+                break
+            is_call = kind_j == "name" and j + 1 < len(tokens) and tokens[j + 1][1] == "("
+            closes = kind_j == "num" or text_j == ")" or (kind_j == "name" and not is_call)
+            if depth == 0 and j > i and closes:
+                spans.append((i, j))
+    for i, j in sorted(spans, key=lambda span: (span[1] - span[0], span[0])):
+        start, end = tokens[i][2], ends[j]
+        group = "(" + source[start:end] + ")"
+        consider(source[:start] + group + source[end:], group)
+    return found
