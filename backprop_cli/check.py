@@ -155,6 +155,13 @@ class Graded:
     #: the SymPy cross-check (only with verify=True)
     check: Check | None = None
 
+    @property
+    def where(self) -> str:
+        """``line 5 (dan-q1)``; just the id when there is no line or the id is the line."""
+        if not self.line or self.id == line_label(self.line):
+            return self.id
+        return _("{line} ({id})").format(line=line_label(self.line), id=self.id)
+
     def to_dict(self) -> dict[str, Any]:
         record: dict[str, Any] = {
             "id": self.id,
@@ -206,6 +213,11 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """The `--json` report: ``{"entries": [...], "summary": {...}}``."""
         return {"entries": [entry.to_dict() for entry in self.entries], "summary": self.summary()}
+
+
+def line_label(line: int) -> str:
+    """How a batch entry without an id is called: ``line 3`` (of the JSONL or CSV file)."""
+    return _("line {line}").format(line=line)
 
 
 # --------------------------------------------------------------------------- claims
@@ -283,7 +295,7 @@ def _read_jsonl(lines: Iterable[str]) -> Iterator[Entry]:
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        fallback = _("line {line}").format(line=number)
+        fallback = line_label(number)
         try:
             record = json.loads(line, parse_float=str, parse_int=str, parse_constant=str)
         except ValueError as error:
@@ -307,7 +319,7 @@ def _read_csv(lines: Iterable[str]) -> Iterator[Entry]:
         )
     for row in reader:
         number = reader.line_num
-        fallback = _("row {row}").format(row=number)
+        fallback = line_label(number)
         record: dict[str, Any] = {"id": row.get("id") or None, "expression": row.get("expression")}
         error = None
         for column in ("values", "claims"):
@@ -871,7 +883,9 @@ class _Pass:
         code = mutation.code
         if code == "sign":
             (position,) = mutation.detail
-            return _("the minus sign of gate {gate}'s local gradient ({rule} = {local}) was dropped").format(
+            return _(
+                "the sign is wrong: the minus sign of gate {gate}'s local gradient ({rule} = {local}) was dropped"
+            ).format(
                 gate=gate, rule=self.rule(node, position), local=fmt(self.locals[node][position])
             )
         if code == "missed-accumulation":
