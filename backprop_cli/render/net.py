@@ -1,0 +1,498 @@
+"""`backprop net` and `backprop descend` as text: neuron tables, the three situations in
+words, step tables and the loss curve (plotext in the terminal; SVG or PNG in a file).
+
+Every number printed here was computed by the library (backprop_cli.net / descend): this
+module only chooses rows and formats them.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+from xml.sax.saxutils import escape as xml_escape
+
+from ..descend import Descent
+from ..errors import InputError
+from ..i18n import _
+from ..net import LOSS_SLOPES, NetResult
+from ..numeric import fmt
+from .console import table_box
+
+#: Rows of a step table when --every is left to choose (step 0 and the last step always show).
+AUTO_ROWS = 50
+#: Size of the terminal plot, in characters.
+PLOT_WIDTH = 72
+PLOT_HEIGHT = 16
+#: Terms of a sum written out in --explain before "..." takes over.
+MAX_TERMS = 6
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _vector(values: list[float], digits: int) -> str:
+    return "[" + ", ".join(fmt(v, digits) for v in values) + "]"
+
+
+# --------------------------------------------------------------------------- descent
+
+
+def shown_steps(count: int, every: int) -> list[int]:
+    """Indices of the steps a table shows: every ``every``-th (0: about AUTO_ROWS), and the last."""
+    if count == 0:
+        return []
+    if every <= 0:
+        every = max(1, -(-count // AUTO_ROWS))
+    indices = list(range(0, count, every))
+    if indices[-1] != count - 1:
+        indices.append(count - 1)
+    return indices
+
+
+def render_descent(run: Descent, console, *, digits: int = 6, every: int = 0, params: bool = True) -> None:
+    """The step table (parameters, loss, gradients; or loss and |gradient| for a network) and the final point."""
+    from rich.table import Table
+
+    num = lambda v: fmt(v, digits)  # noqa: E731
+    loss = run.loss_name
+    names = list(run.final_params) if params else []
+    table = Table(
+        title=_("Gradient descent, learning rate {lr}").format(lr=num(run.learning_rate)),
+        box=table_box(console),
+        title_justify="left",
+    )
+    table.add_column(_("step"), justify="right")
+    for name in names:
+        table.add_column(_escape(name), justify="right")
+    table.add_column(_escape(loss), justify="right")
+    if params:
+        for name in names:
+            table.add_column(_escape(f"d{loss}/d{name}"), justify="right")
+    else:
+        table.add_column(_("|gradient|"), justify="right")
+    indices = shown_steps(len(run.steps), every)
+    for index in indices:
+        step = run.steps[index]
+        row = [str(step.step)] + [num(step.params[name]) for name in names] + [f"[green]{num(step.loss)}[/]"]
+        if params:
+            row += [f"[red]{num(step.gradients[name])}[/]" for name in names]
+        else:
+            row.append(f"[red]{num(step.gradient_norm)}[/]")
+        table.add_row(*row)
+    console.print(table)
+    if len(indices) < len(run.steps):
+        console.print(
+            _("showing {shown} of {total} steps (--every 1 shows all)").format(shown=len(indices), total=len(run.steps))
+        )
+    if run.diverged_step is None:
+        done = _("after {count} steps").format(count=run.completed_steps)
+        if params:
+            values = ", ".join(f"{name} = {num(value)}" for name, value in run.final_params.items())
+            console.print(
+                _("Final ({done}): {values}, {loss} = {value}").format(
+                    done=done, values=_escape(values), loss=_escape(loss), value=num(run.final_loss)
+                )
+            )
+        else:
+            console.print(
+                _("Final ({done}): {loss} = {value}").format(done=done, loss=_escape(loss), value=num(run.final_loss))
+            )
+
+
+def descent_message(run: Descent) -> str:
+    """The one line printed on stderr when a run diverged."""
+    return _(
+        "stopped at step {step}: {reason}; the loss diverged or left its domain. "
+        "The last finite loss was {loss} at step {last}: try a smaller --lr (now {lr})"
+    ).format(
+        step=run.diverged_step,
+        reason=run.diverged_reason,
+        loss=fmt(run.final_loss),
+        last=run.steps[-1].step,
+        lr=fmt(run.learning_rate),
+    )
+
+
+def loss_plot_text(losses: list[float], *, title: str, colorless: bool = True, width: int = PLOT_WIDTH) -> str:
+    """The loss curve drawn with plotext, as text (step on x, loss on y)."""
+    import plotext
+
+    figure = plotext.figure
+    figure.clear()
+    steps = list(range(len(losses)))
+    signal = figure.signal(steps, losses)
+    signal.lines()
+    figure.draw(signal)
+    figure.plot_size(max(30, width), PLOT_HEIGHT)
+    figure.title(title)
+    figure.label(_("step"))
+    ticks = _step_ticks(len(losses) - 1)
+    figure.ruler("x").ticks(ticks, [str(t) for t in ticks])
+    text = figure.build().string(colorless=colorless)
+    figure.clear()
+    return text
+
+
+def _step_ticks(last: int) -> list[int]:
+    """Whole-number ticks 0, d, 2d, ... up to the last step, d in 1, 2, 5, 10, 20, 50, ..."""
+    spacing = 1
+    while last > 7 * spacing:
+        spacing = spacing * 5 // 2 if str(spacing)[0] == "2" else spacing * 2
+    return list(range(0, last + 1, spacing))
+
+
+def render_loss_plot(losses: list[float], console, *, title: str) -> None:
+    """Print the loss curve to the console (colour only on a colour terminal)."""
+    if len(losses) < 2:
+        return
+    colorless = not console.is_terminal or console.no_color
+    width = min(PLOT_WIDTH, console.width) if console.is_terminal else PLOT_WIDTH
+    console.file.write(loss_plot_text(losses, title=title, colorless=colorless, width=width).rstrip() + "\n")
+
+
+def loss_svg(losses: list[float], *, title: str, width: int = 640, height: int = 360) -> str:
+    """The loss curve as a standalone SVG document: axes, a polyline, the range on each axis."""
+    left, right, top, bottom = 70, 20, 40, 50
+    plot_w, plot_h = width - left - right, height - top - bottom
+    low, high = min(losses), max(losses)
+    span = high - low or 1.0
+    last = max(1, len(losses) - 1)
+    points = " ".join(
+        f"{left + plot_w * k / last:.2f},{top + plot_h * (1 - (loss - low) / span):.2f}" for k, loss in enumerate(losses)
+    )
+    font = 'font-family="sans-serif" font-size="13"'
+    return "\n".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+            f'<rect width="{width}" height="{height}" fill="white"/>',
+            f'<text x="{width / 2}" y="24" text-anchor="middle" {font}>{xml_escape(title)}</text>',
+            f'<path d="M{left},{top} V{top + plot_h} H{left + plot_w}" fill="none" stroke="black"/>',
+            f'<polyline points="{points}" fill="none" stroke="#1f77b4" stroke-width="2"/>',
+            f'<text x="{left - 6}" y="{top + 5}" text-anchor="end" {font}>{fmt(high)}</text>',
+            f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" {font}>{fmt(low)}</text>',
+            f'<text x="{left}" y="{top + plot_h + 18}" text-anchor="middle" {font}>0</text>',
+            f'<text x="{left + plot_w}" y="{top + plot_h + 18}" text-anchor="middle" {font}>{len(losses) - 1}</text>',
+            f'<text x="{left + plot_w / 2}" y="{height - 10}" text-anchor="middle" {font}>{xml_escape(_("step"))}</text>',
+            "</svg>",
+            "",
+        ]
+    )
+
+
+def write_loss_plot(losses: list[float], path: str, *, title: str) -> None:
+    """Write the loss curve to FILE.svg (no extra package) or FILE.png (needs matplotlib)."""
+    lower = path.lower()
+    if lower.endswith(".svg"):
+        text = loss_svg(losses, title=title)
+        try:
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:
+            raise InputError(_("--plot: cannot write {path!r}: {reason}").format(path=path, reason=error.strerror)) from None
+        return
+    if not lower.endswith(".png"):
+        raise InputError(_("--plot: {path!r} must end in .svg or .png").format(path=path))
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as pyplot
+    except ImportError:
+        raise InputError(
+            _("--plot {path}: PNG needs matplotlib (pip install matplotlib); SVG needs nothing: --plot loss.svg").format(
+                path=path
+            )
+        ) from None
+    figure, axes = pyplot.subplots(figsize=(6.4, 3.6))
+    axes.plot(range(len(losses)), losses)
+    axes.set_title(title)
+    axes.set_xlabel(_("step"))
+    try:
+        figure.savefig(path, dpi=100)
+    except OSError as error:
+        raise InputError(_("--plot: cannot write {path!r}: {reason}").format(path=path, reason=error.strerror)) from None
+    finally:
+        pyplot.close(figure)
+
+
+# --------------------------------------------------------------------------- network
+
+
+def render_net(result: NetResult, console, *, digits: int = 6, max_rows: int = 500) -> None:
+    """Per example, layer and neuron: z, a, dC/da, the gain, the delta and the gradients."""
+    from rich.table import Table
+
+    num = lambda v: fmt(v, digits)  # noqa: E731
+    spec = result.spec
+    box = table_box(console)
+    count = len(result.examples)
+    several = count > 1
+    activations = ", ".join(layer.activation for layer in spec.layers)
+    over = _("over 1 example") if count == 1 else _("over {count} examples").format(count=count)
+    console.print(
+        _("Network {shape} ({activations}), loss {loss}, L = {reduction} of C {over}").format(
+            shape="-".join(map(str, spec.shape)),
+            activations=activations,
+            loss=spec.loss,
+            reduction=spec.reduction,
+            over=over,
+        )
+    )
+    for n, example in enumerate(result.examples):
+        line = _("Example {n}: input {input}, target {target} -> output {output}, C = {loss}").format(
+            n=n + 1,
+            input=_vector(example.input, digits),
+            target=_vector(example.target, digits),
+            output=_vector(example.outputs, digits),
+            loss=num(example.loss),
+        )
+        console.print(f"\n[bold]{_escape(line)}[/]")
+        if example.probabilities is not None:
+            console.print(_("softmax of the outputs: p = {p}").format(p=_vector(example.probabilities, digits)))
+        for number, (layer, record) in enumerate(zip(spec.layers, example.layers), 1):
+            scaled = layer.scale is not None
+            title = _("Layer {number} ({activation}{scale})").format(
+                number=number, activation=layer.activation, scale=_(", scaled by c") if scaled else ""
+            )
+            table = Table(title=title, box=box, title_justify="left")
+            columns = [_("neuron"), "z = w.a_prev + b", "a", "dC/da", _("gain da/dz"), _("dC/dz (delta)"), "dC/db"]
+            if scaled:
+                columns.append("dC/dc")
+            for column in columns:
+                table.add_column(column, justify="left" if column == columns[0] else "right")
+            for j in islice(range(layer.outputs), max_rows or None):
+                row = [
+                    f"{number}_{j}",
+                    num(record.z[j]),
+                    f"[green]{num(record.a[j])}[/]",
+                    num(record.upstream[j]),
+                    num(record.gain[j]),
+                    f"[red]{num(record.delta[j])}[/]",
+                    num(record.bias_grad[j]),
+                ]
+                if scaled:
+                    row.append(num(record.scale_grad[j]))
+                table.add_row(*row)
+            console.print(table)
+            _hidden(console, layer.outputs, max_rows)
+            if not several:
+                _weights_table(console, number, layer, record, num, max_rows)
+    if several:
+        console.print(
+            "\n"
+            + _("Gradients of L ({reduction} over {count} examples of the per-example gradients)").format(
+                reduction=spec.reduction, count=count
+            )
+        )
+        for number in range(1, len(spec.layers) + 1):
+            table = Table(title=_("Layer {number}").format(number=number), box=box, title_justify="left")
+            table.add_column(_("parameter"))
+            table.add_column(_("value"), justify="right")
+            table.add_column("dL/dparameter", justify="right")
+            rows = list(_parameter_rows(result, number - 1))
+            for name, value, gradient in islice(rows, max_rows or None):
+                table.add_row(name, num(value), f"[red]{num(gradient)}[/]")
+            console.print(table)
+            _hidden(console, len(rows), max_rows)
+    console.print("\n[bold]" + _("Loss L = {loss}").format(loss=num(result.loss)) + "[/]")
+    for note in result.notes:
+        console.print(_("note: {note}").format(note=_escape(note)))
+
+
+def _weights_table(console, number: int, layer, record, num, max_rows: int) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=_("Layer {number} weights: dC/dw = a_prev x delta").format(number=number),
+        box=table_box(console),
+        title_justify="left",
+    )
+    for column in (_("weight"), _("value"), "a_prev", "delta", "dC/dw"):
+        table.add_column(column, justify="left" if column == _("weight") else "right")
+    cells = [(j, i) for j in range(layer.outputs) for i in range(layer.inputs)]
+    for j, i in islice(cells, max_rows or None):
+        table.add_row(
+            f"w{number}_{j}_{i}",
+            num(layer.weights[j][i]),
+            num(record.a_prev[i]),
+            num(record.delta[j]),
+            f"[red]{num(record.weights_grad[j][i])}[/]",
+        )
+    console.print(table)
+    _hidden(console, len(cells), max_rows)
+
+
+def _parameter_rows(result: NetResult, index: int):
+    layer = result.spec.layers[index]
+    number = index + 1
+    for j in range(layer.outputs):
+        for i in range(layer.inputs):
+            yield f"w{number}_{j}_{i}", layer.weights[j][i], result.weights_grad[index][j][i]
+        yield f"b{number}_{j}", layer.bias[j], result.bias_grad[index][j]
+        if layer.scale is not None:
+            yield f"c{number}_{j}", layer.scale[j], result.scale_grad[index][j]
+
+
+def _hidden(console, total: int, max_rows: int) -> None:
+    if max_rows and total > max_rows:
+        console.print(
+            _("... {count:,} more rows not shown (--max-rows {limit}; --max-rows 0 shows all)").format(
+                count=total - max_rows, limit=max_rows
+            )
+        )
+
+
+# --------------------------------------------------------------------------- --explain
+
+
+def render_net_explanation(result: NetResult, console, *, digits: int = 6) -> None:
+    """Narrate MISSION.md's three situations with the numbers of the first example."""
+    num = lambda v: fmt(v, digits)  # noqa: E731
+    spec = result.spec
+    example = result.examples[0]
+    last = len(spec.layers)
+    out_layer, out = spec.layers[-1], example.layers[-1]
+    say = lambda text: console.print(_escape(text))  # noqa: E731
+    console.print("\n[bold]" + _("How the gradients flow (example 1)") + "[/]")
+
+    # situation 1: the output node
+    a, t = out.a[0], example.target[0]
+    slope_values = {
+        "sse": f"2 × ({num(a)} - {num(t)})",
+        "half-sse": f"{num(a)} - {num(t)}",
+        "mse": f"2 × ({num(a)} - {num(t)}) / {out_layer.outputs}",
+        "bce": f"({num(a)} - {num(t)}) / ({num(a)} × (1 - {num(a)}))",
+        "cross-entropy": f"{num(example.probabilities[0])} × {num(example.target_sum)} - {num(t)}"
+        if example.probabilities
+        else "",
+    }[spec.loss]
+    say(
+        "1. "
+        + _("The output node (layer {layer}, neuron 0) computes z = {z} and a = {form} = {a}.").format(
+            layer=last, z=num(out.z[0]), form=_node_form(out_layer, 0), a=num(a)
+        )
+    )
+    say(
+        "   "
+        + _("The loss {loss} gives dC/da = {formula} = {values} = {upstream}.").format(
+            loss=spec.loss, formula=LOSS_SLOPES[spec.loss], values=slope_values, upstream=num(out.upstream[0])
+        )
+    )
+    say(
+        "   "
+        + _("Running the network in reverse, the node is an amplifier with gain da/dz = {gain_form} = {gain}:").format(
+            gain_form=_gain_form(out_layer, 0, out, num), gain=num(out.gain[0])
+        )
+    )
+    say(
+        "   "
+        + _("delta = dC/dz = dC/da × gain = {upstream} × {gain} = {delta}.").format(
+            gain=num(out.gain[0]), upstream=num(out.upstream[0]), delta=num(out.delta[0])
+        )
+    )
+
+    # situation 2: an inner node
+    if last == 1:
+        say("2. " + _("This network has one layer, so every node is an output node: there is no inner node to show."))
+    else:
+        inner_layer, inner = spec.layers[-2], example.layers[-2]
+        feeds = result.feeds(0, last - 2, 0)
+        shown = feeds[:MAX_TERMS]
+        more = _(" + ... ({count} terms in all)").format(count=len(feeds)) if len(feeds) > MAX_TERMS else ""
+        terms = " + ".join(f"w{last}_{k}_0 × delta{last}_{k}" for k, *_rest in shown) + more
+        products = " + ".join(f"{num(w)} × {_factor(d, num)}" for _k, w, d, _p in shown) + more
+        say(
+            "2. "
+            + _("An inner node (layer {layer}, neuron 0) feeds {count} node(s) of layer {next}.").format(
+                layer=last - 1, count=len(feeds), next=last
+            )
+        )
+        say("   " + _("Its gradient is the sum over every node it feeds (paths add):"))
+        say("   " + f"dC/da = {terms}")
+        say("         " + f"= {products} = {num(inner.upstream[0])}.")
+        say(
+            "   "
+            + _("Through its own gain {gain_form} = {gain}: delta = {upstream} × {factor} = {delta}.").format(
+                gain_form=_gain_form(inner_layer, 0, inner, num),
+                gain=num(inner.gain[0]),
+                upstream=num(inner.upstream[0]),
+                factor=_factor(inner.gain[0], num),
+                delta=num(inner.delta[0]),
+            )
+        )
+
+    # situation 3: the node's own parameters
+    say("3. " + _("The output node's own parameters, once its delta is known: dC/dw = a_prev × delta,"))
+    say("   " + _("a_prev from the forward pass (the input feeding w), delta from the backward pass:"))
+    for i, a_prev in enumerate(out.a_prev[:MAX_TERMS]):
+        say(f"   dC/dw{last}_0_{i} = {num(a_prev)} × {_factor(out.delta[0], num)} = {num(out.weights_grad[0][i])}")
+    if len(out.a_prev) > MAX_TERMS:
+        say("   " + _("... and so on for all {count} weights of the node.").format(count=len(out.a_prev)))
+    say(
+        "   "
+        + _("dC/db{layer}_0 = delta = {delta} (b enters through an add gate: local gradient 1).").format(
+            layer=last, delta=num(out.bias_grad[0])
+        )
+    )
+    if out.scale_grad is not None:
+        say(
+            "   "
+            + _("dC/dc{layer}_0 = {activation}(z) × dC/da = {act} × {upstream} = {grad}.").format(
+                layer=last,
+                activation=out_layer.activation,
+                act=num(out.act[0]),
+                upstream=_factor(out.upstream[0], num),
+                grad=num(out.scale_grad[0]),
+            )
+        )
+    say("   " + _("Each node's gain c × act'(z) is computed once and reused for every weight of the node"))
+    say("   " + _("and for every node below it: cache it."))
+    if len(result.examples) > 1:
+        say(
+            _(
+                "L = {reduction} of C^n over {count} examples: each gradient of L is the {reduction} of their gradients."
+            ).format(reduction=spec.reduction, count=len(result.examples))
+        )
+
+
+def _factor(value: float, num) -> str:
+    """A number as the right-hand factor of a product: negatives in parentheses."""
+    return f"({num(value)})" if value < 0 else num(value)
+
+
+def _node_form(layer, j: int) -> str:
+    act = "z" if layer.activation == "identity" else f"{layer.activation}(z)"
+    return act if layer.scale is None else f"c × {act}"
+
+
+def _gain_form(layer, j: int, record, num) -> str:
+    slope = "1" if layer.activation == "identity" else f"{layer.activation}'(z)"
+    if layer.scale is None:
+        return slope
+    return f"c × {slope} = {num(layer.scale[j])} × {num(record.slope[j])}"
+
+
+# --------------------------------------------------------------------------- training
+
+
+def render_training_outputs(
+    spec, before: list[list[float]], after: list[list[float]], console, *, digits: int = 6, max_rows: int = 500
+) -> None:
+    """Each example's target next to the network's output before and after training."""
+    from rich.table import Table
+
+    table = Table(title=_("Outputs before and after training"), box=table_box(console), title_justify="left")
+    for column in (_("example"), _("input"), _("target"), _("before"), _("after")):
+        table.add_column(column, justify="right" if column == _("example") else "left")
+    for n, example in islice(enumerate(spec.examples), max_rows or None):
+        table.add_row(
+            str(n + 1),
+            _vector(example.input, digits),
+            _vector(example.target, digits),
+            _vector(before[n], digits),
+            f"[green]{_vector(after[n], digits)}[/]",
+        )
+    console.print(table)
+    _hidden(console, len(spec.examples), max_rows)
