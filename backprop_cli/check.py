@@ -24,7 +24,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from .api import read_value
@@ -49,6 +49,9 @@ CODES = (
     "precedence",
     "unknown",
 )
+
+#: The codes found by a backward pass with one rule swapped.
+MUTATED_CODES = ("sign", "missed-accumulation", "mul-not-swapped", "output-as-local-grad", "max-routing")
 
 #: Default relative tolerance: any correct rounding to 4 significant digits passes
 #: (0.19661 written as 0.1966), a rounding to 2 does not (0.2 is flagged as rounding).
@@ -75,9 +78,12 @@ _DECIMAL_TEXT = re.compile(r"\s*[+-]?\d*(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*")
 # --------------------------------------------------------------------------- records
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Claim:
-    """One number a student wrote down, with the text it was written as (for its precision)."""
+    """One number a student wrote down, with the text it was written as (for its precision).
+
+    ``name`` is an input (grad), a node (node, node-grad), or empty for the output's value.
+    """
 
     kind: str
     name: str
@@ -100,7 +106,7 @@ class Diagnosis:
         return {"code": self.code, "message": self.message, "node": self.node, "step": self.step}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Verdict:
     """One graded claim."""
 
@@ -108,13 +114,28 @@ class Verdict:
     expected: Number
     ok: bool
     diagnosis: Diagnosis | None = None
-    #: how to show the claim: "f", "df/dx", "q", "df/dq"
-    what: str = ""
+    #: the name of the expression's output (f)
+    output: str = "f"
+
+    @property
+    def name(self) -> str:
+        """What the claim is about: the output's name for a value claim."""
+        return self.output if self.claim.kind == "value" else self.claim.name
+
+    @property
+    def what(self) -> str:
+        """How the claim is shown: ``f``, ``q``, ``df/dx``, ``df/d(x + y)``."""
+        kind, name = self.claim.kind, self.name
+        if kind in ("value", "node"):
+            return name
+        if kind == "node-grad" and not _IDENTIFIER.fullmatch(name):
+            name = f"({name})"
+        return f"d{self.output}/d{name}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.claim.kind,
-            "name": self.claim.name,
+            "name": self.name,
             "claimed": self.claim.value,
             "expected": json_number(self.expected),
             "ok": self.ok,
@@ -122,7 +143,7 @@ class Verdict:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One answer to grade: an expression, the values of its inputs and the claims.
 
@@ -138,7 +159,7 @@ class Entry:
     error: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Graded:
     """The grading of one entry."""
 
@@ -227,12 +248,15 @@ def make_claim(kind: str, name: str, value: Any) -> Claim:
     """A claim from a user's text (``"-0.2"``, ``"11/5"``) or a JSON number."""
     if kind not in KINDS:
         raise InputError(_("unknown claim kind {kind!r} (known: {known})").format(kind=kind, known=", ".join(KINDS)))
+    if type(value) is _JsonNumber:
+        number = float(value)
+        if math.isfinite(number):
+            return Claim(kind, name, value, number)
     what = _("claimed {kind} of {name!r}").format(kind=kind, name=name) if kind != "value" else _("claimed value")
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise InputError(_("{what} must be a number, got {value}").format(what=what, value=json.dumps(value)))
     text = value if isinstance(value, str) else repr(value)
-    number = parse_number(text, False, what)
-    return Claim(kind, name, text.strip(), float(number))
+    return Claim(kind, name, text.strip(), float(parse_number(text, False, what)))
 
 
 def parse_assignment(text: str, option: str) -> tuple[str, str]:
@@ -297,7 +321,7 @@ def _read_jsonl(lines: Iterable[str]) -> Iterator[Entry]:
             continue
         fallback = line_label(number)
         try:
-            record = json.loads(line, parse_float=str, parse_int=str, parse_constant=str)
+            record = json.loads(line, parse_float=_JsonNumber, parse_int=_JsonNumber, parse_constant=str)
         except ValueError as error:
             yield Entry(fallback, line=number, error=_("not valid JSON ({error})").format(error=error))
             continue
@@ -327,7 +351,7 @@ def _read_csv(lines: Iterable[str]) -> Iterator[Entry]:
             if not cell:
                 continue
             try:
-                record[column] = json.loads(cell, parse_float=str, parse_int=str, parse_constant=str)
+                record[column] = json.loads(cell, parse_float=_JsonNumber, parse_int=_JsonNumber, parse_constant=str)
             except ValueError as problem:
                 error = _("column {column} is not valid JSON ({error})").format(column=column, error=problem)
                 break
@@ -404,8 +428,33 @@ class Reading:
     graph: Graph
 
 
+class Question:
+    """What grading needs about one expression, whatever the values: its graph, its echo,
+    the nodes its claims name, and its other parenthesisations (found on first use)."""
+
+    def __init__(self, expression: str) -> None:
+        self.expression = expression
+        self.graph = Graph(parse(expression))
+        self.parsed = echo(self.graph.program)
+        self.targets: dict[tuple[str, str], int] = {}
+        self._readings: list[Reading] | None = None
+
+    def target(self, claim: Claim) -> int:
+        key = (claim.kind, claim.name)
+        node = self.targets.get(key)
+        if node is None:
+            node = self.targets[key] = resolve(self.graph, claim)
+        return node
+
+    @property
+    def readings(self) -> list[Reading]:
+        if self._readings is None:
+            self._readings = regroupings(self.expression)
+        return self._readings
+
+
 class Grader:
-    """Grades answers; keeps each distinct expression's graph (and re-readings) between entries."""
+    """Grades answers; keeps what each distinct expression needs (a Question) between entries."""
 
     def __init__(self, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL, verify: bool = False) -> None:
         if not (rtol >= 0 and atol >= 0 and math.isfinite(rtol) and math.isfinite(atol)):
@@ -413,37 +462,26 @@ class Grader:
         self.rtol = rtol
         self.atol = atol
         self.verify = verify
-        self._graphs: dict[str, Graph | BackpropError] = {}
-        self._readings: dict[str, list[Reading]] = {}
+        self._questions: dict[str, Question | BackpropError] = {}
 
     def close(self, claimed: float, correct: Number) -> bool:
         """True when the claim is within the tolerance of the correct value."""
         return abs(claimed - correct) <= max(self.atol, self.rtol * abs(correct))
 
-    def graph(self, expression: str) -> Graph:
-        """The graph of an expression (parsed once per batch)."""
-        cached = self._graphs.get(expression)
+    def question(self, expression: str) -> Question:
+        """The parsed expression (once per batch; a bad one raises its error every time)."""
+        cached = self._questions.get(expression)
         if cached is None:
-            if len(self._graphs) >= GRAPH_CACHE_SIZE:
-                self._graphs.pop(next(iter(self._graphs)))
+            if len(self._questions) >= GRAPH_CACHE_SIZE:
+                self._questions.pop(next(iter(self._questions)))
             try:
-                cached = Graph(parse(expression))
+                cached = Question(expression)
             except BackpropError as error:
                 cached = error
-            self._graphs[expression] = cached
+            self._questions[expression] = cached
         if isinstance(cached, BackpropError):
             raise cached
         return cached
-
-    def readings(self, expression: str) -> list[Reading]:
-        """Other parenthesisations of the same tokens (computed once per expression)."""
-        found = self._readings.get(expression)
-        if found is None:
-            found = regroupings(expression)
-            if len(self._readings) >= GRAPH_CACHE_SIZE:
-                self._readings.pop(next(iter(self._readings)))
-            self._readings[expression] = found
-        return found
 
     def grade_entry(self, entry: Entry) -> Graded:
         """Grade one entry; a bad entry comes back with its ``error`` set, never as an exception."""
@@ -466,37 +504,48 @@ class Grader:
         """Grade the claims about ``expression`` at ``values``. Raises BackpropError on bad input."""
         if not claims:
             raise InputError(_("no claims to check: give --value, --grad, --node or --node-grad"))
-        graph = self.graph(expression)
-        claims = [replace(claim, name=graph.output_name) if claim.kind == "value" else claim for claim in claims]
-        targets = [resolve(graph, claim) for claim in claims]
-        inputs = {name: read_value(name, values[name], False) for name in graph.inputs if name in values}
+        question = self.question(expression)
+        graph = question.graph
+        out = graph.output_name
+        known = question.targets
+        targets = [known.get((claim.kind, claim.name)) or question.target(claim) for claim in claims]
+        inputs = {name: _input_value(name, values[name]) for name in graph.inputs if name in values}
         node_values = graph.forward(inputs)
         locals_ = graph.local_gradients(node_values)
         grads = graph.backward(locals_, 1.0)
-        pass_ = _Pass(self, expression, graph, inputs, node_values, locals_, grads)
-        verdicts = []
+        verdicts: list[Verdict] = []
+        wrong: list[int] = []
+        atol, rtol = self.atol, self.rtol
         for claim, target in zip(claims, targets):
             expected = node_values[target] if claim.kind in ("value", "node") else grads[target]
-            what = pass_.what(claim, target)
-            if self.close(claim.value, expected):
-                verdicts.append(Verdict(claim, expected, True, None, what))
-            else:
-                verdicts.append(Verdict(claim, expected, False, pass_.diagnose(claim, target, expected), what))
+            ok = abs(claim.value - expected) <= max(atol, rtol * abs(expected))
+            if not ok:
+                wrong.append(len(verdicts))
+            verdicts.append(Verdict(claim, expected, ok, None, out))
+        if wrong:
+            pass_ = _Pass(self, question, inputs, node_values, locals_, grads)
+            # values first: a value explained by another reading of the expression explains the gradients too
+            if len(wrong) > 1:
+                wrong.sort(key=lambda index: claims[index].kind not in ("value", "node"))
+            for index in wrong:
+                verdict = verdicts[index]
+                verdict.diagnosis = pass_.diagnose(verdict.claim, targets[index], verdict.expected)
         graded = Graded(
             entry_id,
             all(verdict.ok for verdict in verdicts),
             None,
             verdicts,
             expression=expression,
-            parsed=echo(graph.program),
-            output=graph.output_name,
+            parsed=question.parsed,
+            output=out,
             line=line,
-            warnings=[
+        )
+        if len(values) > len(inputs):
+            graded.warnings = [
                 _("value given for {name!r}, which the expression does not use").format(name=name)
                 for name in values
                 if name not in graph.inputs
-            ],
-        )
+            ]
         if self.verify:
             from .verify import cross_check
 
@@ -507,6 +556,19 @@ class Grader:
                     "the SymPy cross-check disagrees with the engine ({note}): the expected values are not trusted"
                 ).format(note=graded.check.note or graded.check.method)
         return graded
+
+
+class _JsonNumber(str):
+    """A number as written in a JSON document: its text is kept (for the claim's precision)
+    and it is known to be a well-formed decimal, so float() reads it directly."""
+
+
+def _input_value(name: str, value: Any) -> Number:
+    if type(value) is _JsonNumber:
+        number = float(value)
+        if math.isfinite(number):
+            return number
+    return read_value(name, value, False)
 
 
 def grade_batch(entries: Iterable[Entry], grader: Grader | None = None) -> Report:
@@ -620,7 +682,7 @@ def _structure(graph: Graph, table: dict | None = None, grow: bool = False) -> l
 # --------------------------------------------------------------------------- diagnosis
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, eq=False)
 class Mutation:
     """A backward pass with one rule swapped: these nodes get these local gradients instead."""
 
@@ -628,54 +690,69 @@ class Mutation:
     #: the gate whose rule was swapped (for missed-accumulation: the fan-out node)
     node: int
     replaced: tuple[tuple[int, tuple], ...]
-    #: code-specific facts for the message (an input position, a path number)
+    #: the nodes whose incoming gradient changes: only they and the nodes below them are affected
+    reaches: tuple[int, ...]
+    #: code-specific facts for the message (an input position, the paths counted)
     detail: tuple = ()
 
 
-def mutations(graph: Graph, values: list, locals_: list[tuple]) -> list[Mutation]:
-    """Every one-rule mistake the diagnosis tries, grouped by code in the order of CODES."""
+def mutations(code: str, graph: Graph, values: list, locals_: list[tuple]) -> list[Mutation]:
+    """The one-rule mistakes of one diagnosis code, at the values of one forward pass.
+
+    Each swaps the local gradients of one gate (one fan-out node's edges for missed-accumulation)
+    for a wrong rule; a swap that changes nothing is left out (exp's output *is* its local gradient).
+    """
     found: list[Mutation] = []
     args, gates, needs_grad = graph.args, graph.gates, graph.needs_grad
 
-    def swap(code: str, node: int, local: tuple, detail: tuple = ()) -> None:
-        if local != locals_[node]:  # a swap that changes nothing explains nothing (exp's output rule)
-            found.append(Mutation(code, node, ((node, local),), detail))
+    def swap(node: int, local: tuple, detail: tuple = ()) -> None:
+        reaches = tuple(j for j, new, old in zip(args[node], local, locals_[node]) if new != old and needs_grad[j])
+        if reaches:
+            found.append(Mutation(code, node, ((node, local),), reaches, detail))
 
-    for i, local in enumerate(locals_):  # a minus sign dropped
-        for k, value in enumerate(local):
-            if value < 0 and needs_grad[args[i][k]]:
-                swap("sign", i, _replaced(local, k, -value), (k,))
+    if code == "missed-accumulation":
+        return _missed_accumulation(graph, locals_)
+    for i, local in enumerate(locals_):
+        if not local:
+            continue
+        name = gates[i].name
+        if code == "sign":  # a minus sign dropped
+            for k, value in enumerate(local):
+                if value < 0:
+                    swap(i, _replaced(local, k, -value), (k,))
+        elif code == "mul-not-swapped" and name == "mul":
+            swap(i, (values[args[i][0]], values[args[i][1]]))
+        elif code == "output-as-local-grad" and len(local) == 1:
+            swap(i, (values[i],))
+        elif code == "max-routing" and name in ("max", "min"):
+            count = len(local)
+            for k in range(count):
+                swap(i, tuple(1.0 if p == k else 0.0 for p in range(count)), (k,))
+            swap(i, (1.0 / count,) * count, (-1,))
+        elif code == "max-routing" and name == "relu":  # relu is max(0, a): to a, or to the constant 0
+            swap(i, (1.0 - local[0],), (0,))
+    return found
 
+
+def _missed_accumulation(graph: Graph, locals_: list[tuple]) -> list[Mutation]:
+    """For every node that feeds several paths: the backward pass with only some of them kept."""
+    args, needs_grad, fanout = graph.args, graph.needs_grad, graph.fanout
     edges: dict[int, list[tuple[int, int]]] = {}  # fan-out node -> its edges, in backward-pass order
     for i in range(len(locals_) - 1, -1, -1):
-        for k, j in enumerate(args[i][: len(locals_[i])]):
-            if needs_grad[j] and graph.fanout[j] > 1:
-                edges.setdefault(j, []).append((i, k))
+        if locals_[i]:
+            for k, j in enumerate(args[i]):
+                if fanout[j] > 1 and needs_grad[j]:
+                    edges.setdefault(j, []).append((i, k))
+    found = []
     for j, leaving in edges.items():
+        if len(leaving) < 2:
+            continue
         for kept in _path_subsets(len(leaving)):
             changed: dict[int, tuple] = {}
             for path, (i, k) in enumerate(leaving):
                 if path not in kept:
                     changed[i] = _replaced(changed.get(i, locals_[i]), k, 0.0)
-            found.append(Mutation("missed-accumulation", j, tuple(changed.items()), kept))
-
-    for i, local in enumerate(locals_):
-        if local and gates[i].name == "mul":
-            swap("mul-not-swapped", i, tuple(values[j] for j in args[i]))
-    for i, local in enumerate(locals_):
-        if len(local) == 1:
-            swap("output-as-local-grad", i, (values[i],))
-    for i, local in enumerate(locals_):
-        if not local:
-            continue
-        name = gates[i].name
-        if name in ("max", "min"):
-            count = len(local)
-            for k in range(count):
-                swap("max-routing", i, tuple(1.0 if p == k else 0.0 for p in range(count)), (k,))
-            swap("max-routing", i, (1.0 / count,) * count, (-1,))
-        elif name == "relu":  # relu is max(0, a): the gradient goes to a or to the constant 0
-            swap("max-routing", i, (1.0 - local[0],), (0,))
+            found.append(Mutation("missed-accumulation", j, tuple(changed.items()), (j,), kept))
     return found
 
 
@@ -699,39 +776,32 @@ class _Candidate:
     value: Number
     node: str
     explain: Callable[[], str]
+    #: for precedence: which reading of the expression
+    reading: int = -1
 
 
 class _Pass:
     """One entry's forward and backward pass, with the mutated passes computed on demand."""
 
-    def __init__(
-        self, grader: Grader, expression: str, graph: Graph, inputs: dict, values: list, locals_: list, grads: list
-    ) -> None:
+    def __init__(self, grader: Grader, question: Question, inputs: dict, values: list, locals_: list, grads: list) -> None:
         self.grader = grader
-        self.expression = expression
-        self.graph = graph
+        self.question = question
+        self.graph = question.graph
         self.inputs = inputs
         self.values = values
         self.locals = locals_
         self.grads = grads
-        self._mutations: dict[str, list[Mutation]] | None = None
-        self._mutated: dict[Mutation, list | None] = {}
+        self._mutations: dict[str, list[Mutation]] = {}
+        self._mutated: dict[int, list | None] = {}
         self._steps: dict[int, list[tuple[int, Step]]] | None = None
         self._readings: dict[int, tuple[list, list | None] | None] = {}
+        #: the reading that explained a value claim of this entry, if any
+        self._misread: int | None = None
 
     # ----------------------------------------------------------------- shown text
 
     def label(self, node: int) -> str:
         return self.graph.labels[node]
-
-    def what(self, claim: Claim, target: int) -> str:
-        out = self.graph.output_name
-        if claim.kind == "value":
-            return out
-        if claim.kind == "node":
-            return claim.name
-        name = claim.name if _IDENTIFIER.fullmatch(claim.name) else f"({claim.name})"
-        return f"d{out}/d{name}"
 
     def rule(self, gate: int, position: int) -> str:
         return f"{self.graph.gates[gate].name}: {self.graph.gates[gate].rule(position)}"
@@ -775,31 +845,31 @@ class _Pass:
     # ----------------------------------------------------------------- diagnosis
 
     def diagnose(self, claim: Claim, target: int, expected: Number) -> Diagnosis:
-        """The first mistake in the order of CODES that reproduces the claim."""
-        grader = self.grader
-        precision = written_precision(claim.text) if claim.value != 0 else 0.0
+        """The first mistake in the order of CODES that reproduces the claim.
+
+        A candidate within the tolerance of the claim wins at once; one that agrees only to the
+        digits the student wrote (a mistake, then rounded) is kept in case nothing closer turns up.
+        """
+        close = self.grader.close
+        claimed = claim.value
+        precision = written_precision(claim.text) * (1 + 1e-9) if claimed != 0 else 0.0
         weak: _Candidate | None = None
-
-        def matches(candidate: _Candidate) -> bool:
-            nonlocal weak
-            if grader.close(claim.value, candidate.value):
-                return True
-            if weak is None and abs(claim.value - candidate.value) <= precision * (1 + 1e-9):
-                weak = candidate  # right only to the digits written: kept in case nothing is closer
-            return False
-
-        chosen = None
+        chosen: _Candidate | None = None
         for candidate in self.candidates(claim, target, expected):
-            if matches(candidate):
+            if close(claimed, candidate.value):
                 chosen = candidate
                 break
-        if chosen is None and abs(claim.value - expected) <= precision * (1 + 1e-9):
+            if weak is None and abs(claimed - candidate.value) <= precision:
+                weak = candidate
+        if chosen is None and abs(claimed - expected) <= precision:
             chosen = _Candidate("rounding", expected, self.label(target), lambda: self._rounding(claim, expected))
         if chosen is None:
-            for candidate in self.precedence(claim, target):
-                if matches(candidate):
+            for candidate in self.precedence(claim):
+                if close(claimed, candidate.value):
                     chosen = candidate
                     break
+                if weak is None and abs(claimed - candidate.value) <= precision:
+                    weak = candidate
         chosen = chosen or weak
         where = self.where(claim, target)
         if chosen is None:
@@ -807,18 +877,19 @@ class _Pass:
                 claimed=claim.text, expected=fmt(expected)
             )
             return Diagnosis("unknown", message, self.label(target), where)
+        if chosen.code == "precedence" and claim.kind in ("value", "node"):
+            self._misread = chosen.reading
         return Diagnosis(chosen.code, chosen.explain(), chosen.node, where)
 
     def candidates(self, claim: Claim, target: int, expected: Number) -> Iterator[_Candidate]:
-        """Values of the one-rule mistakes, in the order of CODES (backward pass mistakes last)."""
-        backward = claim.kind in ("grad", "node-grad")
-        by_code = self.mutations() if backward else {}
+        """Values of the one-rule mistakes, in the order of CODES."""
+        above = self._above(target) if claim.kind in ("grad", "node-grad") else []
         for code in CODES:
-            if code == "local-only" and backward:
+            if code == "local-only" and above:
                 yield from self._local_only(target)
-            for mutation in by_code.get(code, ()):
-                if all(node <= target for node, _local in mutation.replaced):
-                    continue  # a gate's rule only changes the gradients of nodes below it
+            for mutation in self.mutations(code) if above else ():
+                if not any(node == target or above[node] for node in mutation.reaches):
+                    continue  # the swapped rule changes the gradients below it only
                 grads = self.mutated(mutation)
                 if grads is not None:
                     yield _Candidate(code, grads[target], self.label(mutation.node), self._explainer(mutation, target))
@@ -830,25 +901,37 @@ class _Pass:
                     lambda: _("the sign is flipped: the correct value is {expected}").format(expected=fmt(expected)),
                 )
 
-    def mutations(self) -> dict[str, list[Mutation]]:
-        if self._mutations is None:
-            self._mutations = {}
-            if len(self.graph) <= MAX_DIAGNOSIS_NODES:
-                for mutation in mutations(self.graph, self.values, self.locals):
-                    self._mutations.setdefault(mutation.code, []).append(mutation)
-        return self._mutations
+    def _above(self, target: int) -> list[bool]:
+        """Per node: True for the nodes whose value depends on ``target`` (their gradients flow into it)."""
+        args = self.graph.args
+        above = [False] * len(args)
+        for i in range(target + 1, len(args)):
+            operands = args[i]
+            above[i] = any(j == target or above[j] for j in operands)
+        return above
+
+    def mutations(self, code: str) -> list[Mutation]:
+        """The mutations of one code (made on first use, shared by the claims of the entry)."""
+        found = self._mutations.get(code)
+        if found is None:
+            found = []
+            if code in MUTATED_CODES and len(self.graph) <= MAX_DIAGNOSIS_NODES:
+                found = mutations(code, self.graph, self.values, self.locals)
+            self._mutations[code] = found
+        return found
 
     def mutated(self, mutation: Mutation) -> list | None:
         """The gradients of the backward pass with the mutation's rule swapped in."""
-        if mutation not in self._mutated:
+        key = id(mutation)
+        if key not in self._mutated:
             locals_ = list(self.locals)
             for node, local in mutation.replaced:
                 locals_[node] = local
             try:
-                self._mutated[mutation] = self.graph.backward(locals_, 1.0)
+                self._mutated[key] = self.graph.backward(locals_, 1.0)
             except BackpropError:
-                self._mutated[mutation] = None
-        return self._mutated[mutation]
+                self._mutated[key] = None
+        return self._mutated[key]
 
     def _local_only(self, target: int) -> Iterator[_Candidate]:
         for _row, step in self.steps_into(target):
@@ -934,9 +1017,18 @@ class _Pass:
 
     # ----------------------------------------------------------------- precedence
 
-    def precedence(self, claim: Claim, target: int) -> Iterator[_Candidate]:
-        """Values of the claim's quantity when the same tokens are grouped differently."""
-        for index, reading in enumerate(self.grader.readings(self.expression)):
+    def precedence(self, claim: Claim) -> Iterator[_Candidate]:
+        """Values of the claim's quantity when the same tokens are grouped differently.
+
+        Values are tried against every reading; gradients only against the reading that
+        already explained a value of this entry (a misread expression misleads both).
+        """
+        backward = claim.kind in ("grad", "node-grad")
+        if backward and self._misread is None:
+            return
+        readings = self.question.readings
+        for index in [self._misread] if backward else range(len(readings)):
+            reading = readings[index]
             graph = reading.graph
             if claim.kind == "value":
                 node = graph.output
@@ -944,13 +1036,13 @@ class _Pass:
                 node = graph.inputs.get(claim.name)
             else:
                 node = graph.names.get(claim.name)
-            evaluated = self._evaluate(index, reading, claim.kind in ("grad", "node-grad"))
-            if node is None or evaluated is None:
+            evaluated = self._evaluate(index, reading, backward) if node is not None else None
+            if evaluated is None:
                 continue
             values, grads = evaluated
-            number = grads[node] if claim.kind in ("grad", "node-grad") else values[node]
+            number = grads[node] if backward else values[node]
             explain = lambda reading=reading: self._precedence_text(reading)  # noqa: E731
-            yield _Candidate("precedence", number, reading.group, explain)
+            yield _Candidate("precedence", number, reading.group, explain, index)
 
     def _evaluate(self, index: int, reading: Reading, backward: bool) -> tuple[list, list | None] | None:
         cached = self._readings.get(index, False)
@@ -969,9 +1061,7 @@ class _Pass:
     def _precedence_text(self, reading: Reading) -> str:
         return _(
             "that is what {reading} gives (the same symbols grouped differently); as written, the expression reads {parsed}"
-        ).format(
-            reading=reading.text.strip(), parsed=echo(self.graph.program)
-        )
+        ).format(reading=reading.text.strip(), parsed=self.question.parsed)
 
 
 def regroupings(source: str) -> list[Reading]:
