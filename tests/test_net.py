@@ -270,7 +270,11 @@ def test_two_layer_sigmoid_network_by_the_textbook_equations():
 def test_sigmoid_neuron_of_the_course_notes():
     # f = sigmoid(w0 x0 + w1 x1 + w2), w = [2, -3, -3], x = [-1, -2]: f ~ 0.7311, local gradient ~ 0.1966.
     # With half-sse and target 0, dC/df = f, so dC/dw = f * [-0.1966, -0.3932] and dC/db = f * 0.1966.
-    spec = {"layers": [{"weights": [[2, -3]], "bias": [-3]}], "examples": [{"input": [-1, -2], "target": [0]}], "loss": "half-sse"}
+    spec = {
+        "layers": [{"weights": [[2, -3]], "bias": [-3]}],
+        "examples": [{"input": [-1, -2], "target": [0]}],
+        "loss": "half-sse",
+    }
     result = Network(spec_from_dict(spec)).evaluate()
     out = result.examples[0].layers[0]
     f = out.a[0]
@@ -364,7 +368,8 @@ def test_the_three_situations_hold_neuron_by_neuron():
                     nxt = spec.layers[index + 1]
                     assert len(feeds) == nxt.outputs
                     assert close(
-                        record.upstream[j], sum(nxt.weights[k][j] * example.layers[index + 1].delta[k] for k in range(nxt.outputs))
+                        record.upstream[j],
+                        sum(nxt.weights[k][j] * example.layers[index + 1].delta[k] for k in range(nxt.outputs)),
                     )
 
 
@@ -382,7 +387,10 @@ def test_cross_entropy_is_stable_for_large_logits():
 
 
 def test_relu_at_zero_uses_the_documented_convention():
-    spec = {"layers": [{"weights": [[1.0]], "bias": [0.0], "activation": "relu"}], "examples": [{"input": [0.0], "target": [1.0]}]}
+    spec = {
+        "layers": [{"weights": [[1.0]], "bias": [0.0], "activation": "relu"}],
+        "examples": [{"input": [0.0], "target": [1.0]}],
+    }
     result = Network(spec_from_dict(spec)).evaluate()
     assert result.bias_grad == [[0.0]]
     assert any("relu'(0) = 0" in note for note in result.notes)
@@ -418,7 +426,9 @@ def test_training_steps_follow_the_update_rule(cli):
 
 def test_training_learns_xor_and_saves_the_trained_spec(cli, tmp_path):
     saved = tmp_path / "trained.json"
-    result = cli("net", str(EXAMPLES / "xor.json"), "--train", "--lr", "2", "--steps", "800", "--save", str(saved), "--no-plot")
+    result = cli(
+        "net", str(EXAMPLES / "xor.json"), "--train", "--lr", "2", "--steps", "800", "--save", str(saved), "--no-plot"
+    )
     assert result.exit_code == 0, result.stderr
     assert "Outputs before and after training" in result.stdout
     trained = json.loads(saved.read_text())
@@ -483,9 +493,7 @@ def test_cli_json_single_example(cli):
     result = cli("net", str(EXAMPLES / "two_layer.json"), "--json")
     doc = json.loads(result.stdout)
     assert set(doc) == {"loss", "outputs", "layers"}
-    assert [set(layer) for layer in doc["layers"]] == [
-        {"z", "a", "delta", "weights_grad", "bias_grad", "scale_grad"}
-    ] * 2
+    assert [set(layer) for layer in doc["layers"]] == [{"z", "a", "delta", "weights_grad", "bias_grad", "scale_grad"}] * 2
     assert doc["layers"][0]["scale_grad"] is None
     assert len(doc["layers"][1]["scale_grad"]) == 1
     loss, reference = sympy_gradients(ISSUE_SPEC, only=("w1_1_0",))
@@ -631,6 +639,28 @@ def test_saturated_bce_names_the_example(cli, tmp_path):
 def test_library_errors_are_input_errors():
     with pytest.raises(InputError, match="unknown key"):
         spec_from_dict({**ISSUE_SPEC, "extra": 1})
+
+
+def test_docs_sh_examples_run(tmp_path):
+    """Every ```sh block of docs/networks.md, run in a scratch copy of examples/."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    text = (ROOT / "docs" / "networks.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
+    assert len(blocks) >= 4
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    env = {**os.environ, "NO_COLOR": "1", "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for block in blocks:
+        for line in block.strip().splitlines():
+            assert line.startswith("backprop "), line
+            done = subprocess.run(["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, f"{line}\n{done.stderr}"
+            assert done.stdout
+    for written in ("loss.svg", "trained.json", "xor.svg", "random.json"):
+        assert (tmp_path / written).exists(), written
 
 
 def test_real_entry_point(run_backprop, tmp_path):
