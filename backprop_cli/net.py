@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .descend import Descent, gradient_descent
 from .errors import BackpropError, DomainError, InputError, LimitError
 from .graph import Graph
 from .i18n import _
@@ -641,7 +642,10 @@ class Network:
             layers = []
             a_prev = list(example.input)
             for number, layer in enumerate(spec.layers, 1):
-                record = ExampleLayer([], [], [], [], [], [], [], a_prev, [], [], None if layer.scale is None else [])
+                record = ExampleLayer(
+                    z=[], act=[], a=[], upstream=[], slope=[], gain=[], delta=[], a_prev=a_prev,
+                    weights_grad=[], bias_grad=[], scale_grad=None if layer.scale is None else [],
+                )  # fmt: skip
                 for j in range(layer.outputs):
                     z_node = names[f"z{number}_{j}"]
                     a_node = names[f"a{number}_{j}"]
@@ -689,14 +693,9 @@ class Network:
         loss = scale * sum(e.loss for e in examples)
         return NetResult(spec, self.program, loss, examples, weights_grad, bias_grad, scale_grad, notes)
 
-    def train(self, learning_rate: float = 0.5, steps: int = 100):
-        """Gradient descent on every weight, bias and scale; returns a descend.Descent."""
-        from .descend import gradient_descent
-
-        def objective(params: dict[str, float]) -> tuple[float, dict[str, float]]:
-            return self.loss_and_gradients(params)
-
-        return gradient_descent(objective, self.parameters, learning_rate, steps, "L")
+    def train(self, learning_rate: float = 0.5, steps: int = 100) -> Descent:
+        """Gradient descent on every weight, bias and scale, from the spec's values."""
+        return gradient_descent(self.loss_and_gradients, self.parameters, learning_rate, steps, "L")
 
 
 def _softmax(values: list[float]) -> list[float]:

@@ -22,6 +22,8 @@ AUTO_ROWS = 50
 #: Size of the terminal plot, in characters.
 PLOT_WIDTH = 72
 PLOT_HEIGHT = 16
+#: Entries of an input or output vector shown in a line or a cell.
+MAX_VECTOR = 8
 #: Terms of a sum written out in --explain before "..." takes over.
 MAX_TERMS = 6
 
@@ -33,7 +35,11 @@ def _escape(text: str) -> str:
 
 
 def _vector(values: list[float], digits: int) -> str:
-    return "[" + ", ".join(fmt(v, digits) for v in values) + "]"
+    """[a, b, c], or the first MAX_VECTOR entries and how many there are in all."""
+    shown = ", ".join(fmt(v, digits) for v in values[:MAX_VECTOR])
+    if len(values) > MAX_VECTOR:
+        shown += _(", ... ({count} in all)").format(count=len(values))
+    return f"[{shown}]"
 
 
 # --------------------------------------------------------------------------- descent
