@@ -22,6 +22,8 @@ AUTO_ROWS = 50
 #: Size of the terminal plot, in characters.
 PLOT_WIDTH = 72
 PLOT_HEIGHT = 16
+#: Most points drawn in a plot (long runs are sampled evenly).
+MAX_PLOT_POINTS = 2_000
 #: Entries of an input or output vector shown in a line or a cell.
 MAX_VECTOR = 8
 #: Terms of a sum written out in --explain before "..." takes over.
@@ -127,8 +129,8 @@ def loss_plot_text(losses: list[float], *, title: str, colorless: bool = True, w
 
     figure = plotext.figure
     figure.clear()
-    steps = list(range(len(losses)))
-    signal = figure.signal(steps, losses)
+    steps = _plotted(len(losses))
+    signal = figure.signal(steps, [losses[k] for k in steps])
     signal.lines()
     figure.draw(signal)
     figure.plot_size(max(30, width), PLOT_HEIGHT)
@@ -139,6 +141,15 @@ def loss_plot_text(losses: list[float], *, title: str, colorless: bool = True, w
     text = figure.build().string(colorless=colorless)
     figure.clear()
     return text
+
+
+def _plotted(count: int) -> list[int]:
+    """The steps drawn: all of them up to MAX_PLOT_POINTS, else evenly spaced ones and the last."""
+    every = max(1, -(-count // MAX_PLOT_POINTS))
+    steps = list(range(0, count, every))
+    if steps and steps[-1] != count - 1:
+        steps.append(count - 1)
+    return steps
 
 
 def _step_ticks(last: int) -> list[int]:
@@ -166,7 +177,7 @@ def loss_svg(losses: list[float], *, title: str, width: int = 640, height: int =
     span = high - low or 1.0
     last = max(1, len(losses) - 1)
     points = " ".join(
-        f"{left + plot_w * k / last:.2f},{top + plot_h * (1 - (loss - low) / span):.2f}" for k, loss in enumerate(losses)
+        f"{left + plot_w * k / last:.2f},{top + plot_h * (1 - (losses[k] - low) / span):.2f}" for k in _plotted(len(losses))
     )
     font = 'font-family="sans-serif" font-size="13"'
     return "\n".join(
