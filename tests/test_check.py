@@ -1,0 +1,393 @@
+"""Homework checking, the library: grading, every diagnosis code on crafted answers, batch input.
+
+Every expected number is worked out by hand here (or taken from MISSION.md's worked examples),
+never copied from the program's output.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from backprop_cli.check import (
+    CODES,
+    DEFAULT_ATOL,
+    DEFAULT_RTOL,
+    Entry,
+    Grader,
+    check_answer,
+    grade_batch,
+    make_claim,
+    read_batch,
+    written_precision,
+)
+from backprop_cli.errors import BackpropError, InputError
+
+CIRCUIT = {"x": -2, "y": 5, "z": -4}
+STAGED = "q = x + y; f = q * z"
+NEURON = "sigmoid(w0*x0 + w1*x1 + w2)"
+NEURON_VALUES = {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}
+# MISSION.md: the dot product is 2*(-1) + (-3)*(-2) + (-3) = 1, so s = sigmoid(1)
+S = 1 / (1 + math.exp(-1))  # 0.7311
+DS = S * (1 - S)  # 0.1966, sigmoid's local gradient
+
+
+def grade(expression: str, values: dict, *claims: tuple[str, str, object], **options):
+    graded = Grader(**options).grade(expression, values, [make_claim(kind, name, value) for kind, name, value in claims])
+    return graded.verdicts
+
+
+def one(expression: str, values: dict, kind: str, name: str, value: object, **options):
+    (verdict,) = grade(expression, values, (kind, name, value), **options)
+    return verdict
+
+
+def diagnosed(expression: str, values: dict, kind: str, name: str, value: object, **options):
+    verdict = one(expression, values, kind, name, value, **options)
+    assert not verdict.ok, f"{name} = {value} should be wrong"
+    return verdict.diagnosis
+
+
+# ------------------------------------------------------------------ right answers
+
+
+def test_worked_circuit_all_right():
+    # MISSION.md: q = 3, f = -12; df/dz = q = 3, df/dq = z = -4, df/dx = df/dy = -4
+    verdicts = grade(
+        STAGED,
+        CIRCUIT,
+        ("value", "", "-12"),
+        ("grad", "x", "-4"),
+        ("grad", "y", "-4"),
+        ("grad", "z", "3"),
+        ("node", "q", "3"),
+        ("node-grad", "q", "-4"),
+    )
+    assert [v.ok for v in verdicts] == [True] * 6
+    assert [v.expected for v in verdicts] == [-12, -4, -4, 3, 3, -4]
+    assert [v.what for v in verdicts] == ["f", "df/dx", "df/dy", "df/dz", "q", "df/dq"]
+    assert all(v.diagnosis is None for v in verdicts)
+
+
+def test_sigmoid_neuron_to_four_digits_is_right():
+    # MISSION.md: f ~= 0.7311, dw = [-0.1966, -0.3932, 0.1966], dx = [0.3932, -0.5898]
+    claims = [("value", "", "0.7311"), ("grad", "w0", "-0.1966"), ("grad", "w1", "-0.3932"), ("grad", "w2", "0.1966")]
+    claims += [("grad", "x0", "0.3932"), ("grad", "x1", "-0.5898")]
+    assert all(v.ok for v in grade(NEURON, NEURON_VALUES, *claims))
+
+
+def test_fractions_and_the_apple_example():
+    # 2 apples at 100, tax 1.1: d/dapple = 2 * 1.1 = 2.2 = 11/5, d/dapple_num = 110, d/dtax = 200
+    values = {"apple": 100, "apple_num": 2, "tax": "11/10"}
+    verdicts = grade(
+        "apple*apple_num*tax", values, ("value", "", "220"), ("grad", "apple", "11/5"), ("grad", "apple_num", "110"),
+        ("grad", "tax", "200"),
+    )
+    assert all(v.ok for v in verdicts)
+
+
+def test_sub_expression_and_label_name_an_intermediate():
+    # (x+y)*z has no staged name: x+y can be named by writing it (any spacing)
+    verdicts = grade("(x+y)*z", CIRCUIT, ("node", "x + y", "3"), ("node-grad", "x+y", "-4"))
+    assert [v.ok for v in verdicts] == [True, True]
+    assert verdicts[1].what == "df/d(x+y)"
+
+
+def test_tolerance_defaults():
+    assert (DEFAULT_RTOL, DEFAULT_ATOL) == (1e-3, 1e-6)
+    assert one(NEURON, NEURON_VALUES, "grad", "w2", "0.19661").ok  # 0.19661193: 5 digits
+    assert one(NEURON, NEURON_VALUES, "grad", "w2", "0.1966").ok  # 4 digits
+    assert not one(NEURON, NEURON_VALUES, "grad", "w2", "0.2").ok  # 1 digit
+    # any correct rounding to 4 significant digits passes: 1.0005 -> 1.001 is 0.05 % off
+    assert one("x", {"x": "1.0005"}, "value", "", "1.001").ok
+    # absolute tolerance for zero answers: relu(-1) * y has gradient 0 for x
+    assert one("relu(x)*y", {"x": -1, "y": 3}, "grad", "x", "0.0000001").ok
+    assert not one("relu(x)*y", {"x": -1, "y": 3}, "grad", "x", "0.0001").ok
+
+
+def test_tolerance_options():
+    assert not one(NEURON, NEURON_VALUES, "grad", "w2", "0.1966", rtol=1e-6).ok
+    assert one(NEURON, NEURON_VALUES, "grad", "w2", "0.2", rtol=0.02).ok
+    assert one("x", {"x": 0}, "value", "", "0.01", atol=0.05).ok
+    with pytest.raises(InputError):
+        Grader(rtol=-1)
+
+
+def test_written_precision():
+    assert written_precision("0.2") == pytest.approx(0.05)
+    assert written_precision("-0.1966") == pytest.approx(0.00005)
+    assert written_precision("3") == pytest.approx(0.5)
+    assert written_precision("1.50e-2") == pytest.approx(0.00005)
+    assert written_precision("2e3") == pytest.approx(500)
+    assert written_precision("11/5") == 0  # a fraction is exact
+
+
+# ------------------------------------------------------------------ diagnoses
+
+
+def test_sign_from_a_dropped_minus():
+    # df/dx = z = -4 along q; 4 has the minus sign of mul's local gradient z = -4 dropped
+    found = diagnosed(STAGED, CIRCUIT, "grad", "x", "4")
+    assert found.code == "sign"
+    assert found.node == "f"
+    # the correct value comes from the row q -> x: the 3rd edge from the output (f->q, f->z, q->x, q->y)
+    assert found.step.startswith("backward pass row 3: gate q -> x")
+    # sub's local gradient for its right input is -1
+    found = diagnosed("x - y", {"x": 1, "y": 2}, "grad", "y", "1")
+    assert (found.code, found.node) == ("sign", "(x - y)")
+
+
+def test_sign_of_a_whole_value():
+    found = diagnosed("x*y", {"x": 2, "y": 3}, "grad", "x", "-3")  # no negative local gradient anywhere
+    assert (found.code, found.node) == ("sign", "x")
+    found = diagnosed("(x+y)*z", CIRCUIT, "value", "", "12")
+    assert found.code == "sign"
+    assert found.step == "forward pass row #4: ((x + y) * z) = -12"
+
+
+def test_rounding():
+    found = diagnosed(NEURON, NEURON_VALUES, "grad", "w2", "0.2")
+    assert found.code == "rounding"
+    assert found.node == "w2"
+    assert "0.196612" in found.message
+    assert diagnosed(NEURON, NEURON_VALUES, "value", "", "0.73").code == "rounding"
+    assert diagnosed(NEURON, NEURON_VALUES, "grad", "x1", "-0.6").code == "rounding"  # -0.5898
+    # one digit off in the 4th place is a wrong answer, not a rounding
+    assert diagnosed(NEURON, NEURON_VALUES, "grad", "w2", "0.1977").code == "unknown"
+
+
+def test_local_only_chain_rule_not_applied():
+    # dy = upstream -4 x add's local 1; the student wrote the local gradient 1
+    found = diagnosed("(x+y)*z", CIRCUIT, "grad", "y", "1")
+    assert (found.code, found.node) == ("local-only", "(x + y)")
+    assert "-4 x 1 = -4" in found.message
+    # MISSION.md: the bias gradient is 1 x upstream (add gate), not 1
+    found = diagnosed(NEURON, NEURON_VALUES, "grad", "w2", "1")
+    assert found.code == "local-only"
+    # dw0 = upstream 0.1966 x mul's local x0 = -1
+    assert diagnosed(NEURON, NEURON_VALUES, "grad", "w0", "-1").code == "local-only"
+
+
+def test_output_as_local_gradient_sigmoid():
+    # MISSION.md's classic bug: the activation s used instead of s(1-s) at the sigmoid gate
+    found = diagnosed(NEURON, NEURON_VALUES, "grad", "w0", f"{-1 * S:.4f}")  # x0 * s = -0.7311
+    assert found.code == "output-as-local-grad"
+    assert found.node.startswith("sigmoid(")
+    assert "s*(1-s) = 0.196612" in found.message
+    assert diagnosed(NEURON, NEURON_VALUES, "grad", "x1", f"{-3 * S:.4f}").code == "output-as-local-grad"
+
+
+def test_output_as_local_gradient_tanh_not_exp():
+    t = math.tanh(0.5)
+    found = diagnosed("tanh(x)*y", {"x": 0.5, "y": 2}, "grad", "x", f"{2 * t:.5f}")  # t instead of 1 - t^2
+    assert (found.code, found.node) == ("output-as-local-grad", "tanh(x)")
+    # exp is the one gate whose output is its local gradient: that mistake cannot happen there
+    codes = {
+        diagnosed("exp(x)*y", {"x": 0, "y": 3}, "grad", "x", claim).code for claim in ("1", "-3", "6", "0")
+    }
+    assert "output-as-local-grad" not in codes
+
+
+def test_missed_accumulation_at_the_input():
+    # f = x*x + x at x = 3: the three paths give 1 + 3 + 3 = 7
+    assert diagnosed("x*x + x", {"x": 3}, "grad", "x", "6").code == "missed-accumulation"  # forgot + x
+    assert diagnosed("x*x + x", {"x": 3}, "grad", "x", "4").code == "missed-accumulation"  # x*x counted once
+    found = diagnosed("x*x + x", {"x": 3}, "grad", "x", "1")  # only the + x path
+    assert (found.code, found.node) == ("missed-accumulation", "x")
+    assert "1 + 3 + 3 = 7" in found.message
+
+
+def test_missed_accumulation_upstream():
+    # q = x + y = 3 feeds q*q and + q: df/dq = 2q + 1 = 7, so df/dx = 7; counting q*q only gives 6
+    found = diagnosed("q = x + y; f = q*q + q", {"x": 1, "y": 2}, "grad", "x", "6")
+    assert (found.code, found.node) == ("missed-accumulation", "q")
+
+
+def test_mul_not_swapped():
+    # (x+y)*z: df/dz = q = 3; the student passed z its own value -4
+    found = diagnosed("(x+y)*z", CIRCUIT, "grad", "z", "-4")
+    assert (found.code, found.node) == ("mul-not-swapped", "((x + y) * z)")
+    assert diagnosed("x*y", {"x": 2, "y": 5}, "grad", "x", "2").code == "mul-not-swapped"
+
+
+def test_max_routing():
+    # max(x, y) * z at x=1, y=3, z=4: the gradient 4 goes to y (the larger), none to x
+    found = diagnosed("max(x, y) * z", {"x": 1, "y": 3, "z": 4}, "grad", "x", "4")
+    assert (found.code, found.node) == ("max-routing", "max(x, y)")
+    assert diagnosed("max(x, y) * z", {"x": 1, "y": 3, "z": 4}, "grad", "y", "2").code == "max-routing"  # split
+    assert diagnosed("min(x, y) * z", {"x": 1, "y": 3, "z": 4}, "grad", "y", "4").code == "max-routing"
+    # relu is max(0, a): at a = -1 no gradient passes; passing it is a routing mistake
+    found = diagnosed("relu(x)*y", {"x": -1, "y": 3}, "grad", "x", "3")
+    assert (found.code, found.node) == ("max-routing", "relu(x)")
+
+
+def test_precedence_mission_sigmoid_written_without_parentheses():
+    # MISSION.md: `1 / 1 + exp(-z)` is 1 + exp(-z) = 1.3679 at z = 1, not the sigmoid 0.7311
+    found = diagnosed("1 / 1 + exp(-z)", {"z": 1}, "value", "", f"{S:.4f}")
+    assert found.code == "precedence"
+    assert "1 / (1 + exp(-z))" in found.message
+    assert found.node == "(1 + exp(-z))"
+    # a student who read it as the sigmoid also gives the sigmoid's gradient s(1-s) for z,
+    # where the expression as written has d/dz (1 + exp(-z)) = -exp(-1) = -0.3679
+    verdicts = grade("1 / 1 + exp(-z)", {"z": 1}, ("grad", "z", f"{DS:.4f}"), ("value", "", f"{S:.4f}"))
+    assert [v.diagnosis.code for v in verdicts] == ["precedence", "precedence"]
+    assert verdicts[0].expected == pytest.approx(-math.exp(-1))
+
+
+def test_precedence_parentheses_dropped():
+    # the sigmoid written in full, computed as 1/1 + exp(-z) = 1 + e^-1 = 1.3679
+    expression = "1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))"
+    found = diagnosed(expression, NEURON_VALUES, "value", "", f"{1 + math.exp(-1):.4f}")
+    assert found.code == "precedence"
+    assert "1 / 1 + exp(-(w0*x0 + w1*x1 + w2))" in found.message
+
+
+def test_precedence_left_to_right():
+    # a - b - c is (a - b) - c = 3; a - (b - c) = 7
+    found = diagnosed("a - b - c", {"a": 10, "b": 5, "c": 2}, "value", "", "7")
+    assert found.code == "precedence"
+    assert found.node == "(b - c)"
+
+
+def test_unknown_still_shows_the_answer_and_step():
+    found = diagnosed("(x+y)*z", CIRCUIT, "grad", "x", "17")
+    assert found.code == "unknown"
+    assert "-4" in found.message
+    assert found.step.startswith("backward pass row 3:")
+
+
+def test_every_code_is_covered_and_ordered():
+    assert CODES == (
+        "sign", "local-only", "missed-accumulation", "mul-not-swapped", "output-as-local-grad", "max-routing",
+        "rounding", "precedence", "unknown",
+    )
+
+
+def test_several_wrong_claims_in_one_answer():
+    # the issue's example with two mistakes and three right claims
+    verdicts = grade(
+        STAGED, CIRCUIT, ("value", "", "-12"), ("grad", "x", "4"), ("grad", "z", "-4"), ("node", "q", "3"),
+        ("node-grad", "q", "-4"),
+    )
+    assert [v.ok for v in verdicts] == [True, False, False, True, True]
+    assert [v.diagnosis.code for v in verdicts if v.diagnosis] == ["sign", "mul-not-swapped"]
+
+
+def test_check_answer_function():
+    graded = check_answer("(x+y)*z", CIRCUIT, [make_claim("grad", "x", -4.0)])
+    assert graded.ok and graded.parsed == "((x + y) * z)"
+
+
+# ------------------------------------------------------------------ bad claims
+
+
+@pytest.mark.parametrize(
+    "kind, name, value, message",
+    [
+        ("grad", "w", "1", "not an input"),
+        ("grad", "q", "1", "--node-grad q"),
+        ("node", "nope", "1", "not a named node"),
+        ("node", "x*y", "1", "not a named node"),
+        ("value", "", "abc", "is not a number"),
+        ("value", "", True, "must be a number"),
+        ("grad", "x", "1/0", "divides by zero"),
+    ],
+)
+def test_bad_claims_are_input_errors(kind, name, value, message):
+    with pytest.raises(BackpropError, match=message):
+        grade(STAGED, CIRCUIT, (kind, name, value))
+
+
+def test_missing_value_and_no_claims():
+    with pytest.raises(InputError, match="missing value for z"):
+        grade("(x+y)*z", {"x": 1, "y": 2}, ("value", "", "1"))
+    with pytest.raises(InputError, match="no claims"):
+        Grader().grade("(x+y)*z", CIRCUIT, [])
+
+
+def test_unused_value_is_a_warning():
+    graded = Grader().grade("x*2", {"x": 1, "y": 2}, [make_claim("value", "", "2")])
+    assert graded.ok and graded.warnings == ["value given for 'y', which the expression does not use"]
+
+
+# ------------------------------------------------------------------ batch input
+
+
+def test_batch_jsonl_with_malformed_entries_mixed_in():
+    lines = [
+        '{"id": "alice", "expression": "(x+y)*z", "values": {"x": -2, "y": 5, "z": -4}, "claims": {"value": -12}}\n',
+        "not json at all\n",
+        "\n",  # a blank line is not an entry
+        "[1, 2]\n",
+        '{"id": "bob", "values": {}, "claims": {"value": 1}}\n',
+        '{"id": "carol", "expression": "(x+*z", "values": {}, "claims": {"value": 1}}\n',
+        '{"id": "dan", "expression": "(x+y)*z", "values": {"x": 1}, "claims": {"value": 1}}\n',
+        '{"id": "erin", "expression": "x", "values": {"x": 1}, "claims": {"gradient": {"x": 1}}}\n',
+        '{"id": "fay", "expression": "x", "values": {"x": 1}, "claims": {"value": null}}\n',
+        '{"id": "gus", "expression": "x*x", "values": {"x": 3}, "claims": {"gradients": {"x": 6}}}\n',
+    ]
+    report = grade_batch(read_batch(lines, "class.jsonl"))
+    assert [entry.id for entry in report.entries] == [
+        "alice", "line 2", "line 4", "bob", "carol", "dan", "erin", "fay", "gus",
+    ]
+    errors = {entry.id: entry.error for entry in report.entries}
+    assert errors["alice"] is None and errors["gus"] is None
+    assert "not valid JSON" in errors["line 2"]
+    assert "JSON object" in errors["line 4"]
+    assert "expression" in errors["bob"]
+    assert "column" in errors["carol"]  # the parse error says where
+    assert "missing value for y, z" in errors["dan"]
+    assert "unknown key 'gradient'" in errors["erin"]
+    assert "must be a number" in errors["fay"]
+    assert [entry.line for entry in report.entries] == [1, 2, 4, 5, 6, 7, 8, 9, 10]
+    summary = report.summary()
+    assert (summary["entries"], summary["correct"], summary["wrong"], summary["errors"]) == (9, 2, 0, 7)
+    assert report.exit_code == 2
+
+
+def test_batch_csv():
+    text = (
+        "id,expression,values,claims\n"
+        'ann,(x+y)*z,"{""x"": -2, ""y"": 5, ""z"": -4}","{""gradients"": {""x"": 4}}"\n'
+        'ben,x*x + x,"{""x"": 3}","{""gradients"": {""x"": 7}}"\n'
+        'cat,x,"{""x"": 1}","{oops"\n'
+    )
+    report = grade_batch(read_batch(text.splitlines(keepends=True), "answers.csv"))
+    ann, ben, cat = report.entries
+    assert ann.verdicts[0].diagnosis.code == "sign"
+    assert ben.ok
+    assert cat.error.startswith("column claims is not valid JSON")
+    assert (ann.line, ben.line, cat.line) == (2, 3, 4)
+    # sniffed without a file name too
+    sniffed = grade_batch(read_batch(text.splitlines(keepends=True), "-"))
+    assert [entry.id for entry in sniffed.entries] == ["ann", "ben", "cat"]
+
+
+def test_batch_csv_needs_its_columns():
+    with pytest.raises(InputError, match="missing: expression"):
+        list(read_batch(["id,expr,claims\n"], "answers.csv"))
+
+
+def test_diagnosis_counts_per_code():
+    line = '{{"id": "s{n}", "expression": "x*x + x", "values": {{"x": 3}}, "claims": {{"gradients": {{"x": {claim}}}}}}}\n'
+    claims = ["7", "6", "6", "4", "-7", "12"]
+    report = grade_batch(read_batch([line.format(n=n, claim=claim) for n, claim in enumerate(claims)]))
+    counts = report.summary()["diagnoses"]
+    assert counts["missed-accumulation"] == 3 and counts["sign"] == 1 and counts["unknown"] == 1
+    assert sum(counts.values()) == 5
+    assert report.exit_code == 1
+
+
+def test_exit_codes_of_reports():
+    right = Entry("a", "x", {"x": 1}, [make_claim("value", "", "1")])
+    wrong = Entry("b", "x", {"x": 1}, [make_claim("value", "", "2")])
+    bad = Entry("c", error="broken")
+    assert grade_batch([right]).exit_code == 0
+    assert grade_batch([right, wrong]).exit_code == 1
+    assert grade_batch([right, wrong, bad]).exit_code == 2
+
+
+def test_verify_adds_the_sympy_cross_check():
+    graded = Grader(verify=True).grade(NEURON, NEURON_VALUES, [make_claim("grad", "w0", "-0.1966")])
+    assert graded.ok and graded.check is not None and graded.check.ok and graded.check.method == "sympy"
