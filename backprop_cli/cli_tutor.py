@@ -17,10 +17,14 @@ LEVEL_HELP = "1: one gate; 2: a small circuit like (x+y)*z; 3: a sigmoid neuron 
 
 @app.command()
 def gates(
-    name: str | None = typer.Argument(None, metavar="[NAME]", help="One gate in depth, by name or operator (mul, '*', sigmoid)."),
+    name: str | None = typer.Argument(
+        None, metavar="[NAME]", help="One gate in depth, by name or operator (mul, '*', sigmoid)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the reference (and the worked example) as JSON."),
     digits: int = typer.Option(6, "--digits", min=1, max=17, help="Significant digits in the worked example."),
-    color: Color = typer.Option(Color.auto, "--color", help="auto: colour and box drawing only on a terminal; NO_COLOR is honoured."),
+    color: Color = typer.Option(
+        Color.auto, "--color", help="auto: colour and box drawing only on a terminal; NO_COLOR is honoured."
+    ),
     lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """Every gate: forward rule, local gradient(s) and intuition; NAME shows one with a worked example.
@@ -72,7 +76,9 @@ def quiz(
     level: int = typer.Option(1, "--level", min=1, max=3, help=LEVEL_HELP),
     count: int = typer.Option(1, "--count", min=1, max=200, help="Number of exercises."),
     seed: int | None = typer.Option(None, "--seed", help=SEED_HELP),
-    color: Color = typer.Option(Color.auto, "--color", help="auto: colour and box drawing only on a terminal; NO_COLOR is honoured."),
+    color: Color = typer.Option(
+        Color.auto, "--color", help="auto: colour and box drawing only on a terminal; NO_COLOR is honoured."
+    ),
     lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """Practise backprop: compute the forward values, then the gradients, one step at a time.
@@ -113,7 +119,11 @@ def worksheet(
     level: int = typer.Option(2, "--level", min=1, max=3, help=LEVEL_HELP),
     seed: int | None = typer.Option(None, "--seed", help=SEED_HELP),
     key: bool = typer.Option(False, "--key", help="The answer key instead of the exercises."),
-    json_out: bool = typer.Option(False, "--json", help="JSON Lines in the format of `backprop check --batch`: an answer file to fill in ('?' for every answer), or with --key the answers."),
+    json_out: bool = typer.Option(
+        False,
+        "--json",
+        help="JSON Lines in the format of `backprop check --batch`: an answer file to fill in ('?' for every answer), or with --key the answers.",
+    ),
     lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """Exercises for a class as Markdown, with a separate answer key; graded with `backprop check --batch`.

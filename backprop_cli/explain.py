@@ -171,9 +171,7 @@ def narrate(result: Result, digits: int = 6) -> Iterator[Sentence]:
             continue
         text = _("The {gate} gate computes {equation}.").format(gate=gate.name, equation=words.equation(node))
         if node == graph.output:
-            text += " " + _("This is the output: {out} = {value}.").format(
-                out=result.output, value=words.num(result.value)
-            )
+            text += " " + _("This is the output: {out} = {value}.").format(out=result.output, value=words.num(result.value))
         elif graph.fanout[node] > 1 and graph.needs_grad[node]:
             text += " " + _fan_out_text(graph.labels[node], graph.fanout[node])
         yield sentence("forward", text, node)
@@ -204,7 +202,9 @@ def narrate(result: Result, digits: int = 6) -> Iterator[Sentence]:
             input_label = graph.labels[step.input]
             if sum(1 for other in gate_steps if other.input == step.input) > 1:
                 input_label = _("{input} (input {position})").format(input=input_label, position=step.position + 1)
-            chained = _("For {input} the local gradient is {local}; upstream × local = {upstream} × {local_value} = {chained}.").format(
+            chained = _(
+                "For {input} the local gradient is {local}; upstream × local = {upstream} × {local_value} = {chained}."
+            ).format(
                 input=input_label,
                 local=words.local(gate_node, step.position),
                 upstream=words.operand(step.upstream, first=True),
@@ -216,13 +216,12 @@ def narrate(result: Result, digits: int = 6) -> Iterator[Sentence]:
             elif step.path < step.paths:
                 chained += " " + _(
                     "{input} is used {paths} times: this is contribution {path} of {paths} (running total {total})."
-                ).format(
-                    input=graph.labels[step.input], paths=step.paths, path=step.path, total=words.num(step.accumulated)
-                )
+                ).format(input=graph.labels[step.input], paths=step.paths, path=step.path, total=words.num(step.accumulated))
             else:
                 terms = " + ".join(words.operand(value) for value in contributions[step.input])
                 chained += " " + _(
-                    "That was the last of the {paths} contributions to {input}; they add up: {terms} = {total}, so {d} = {total}."
+                    "That was the last of the {paths} contributions to {input}; "
+                    "they add up: {terms} = {total}, so {d} = {total}."
                 ).format(
                     paths=step.paths,
                     input=graph.labels[step.input],

@@ -40,6 +40,8 @@ TEMPLATES: dict[int, tuple[str, ...]] = {
 
 #: Input values are whole numbers in this range, never 0 (0 makes too many gradients vanish).
 VALUE_RANGE = (-5, 5)
+#: Templates with a range of their own: the neuron's weighted sum stays small (no saturation).
+VALUE_RANGES = {"z = w0*x0 + w1*x1 + w2; f = sigmoid(z)": (-3, 3)}
 #: Exercises whose values or gradients leave these bounds are drawn again (no saturated sigmoid
 #: whose gradient rounds to 0, no huge numbers to multiply by hand).
 MAX_MAGNITUDE = 100.0
@@ -121,7 +123,9 @@ def gate_info(gate: Gate) -> GateInfo:
     if _squash(definition) == _squash(forward):
         definition = ""
     local = {name: _(gate.rule(position)) for position, name in enumerate(ARGUMENT_NAMES[:count])}
-    return GateInfo(gate.name, gate.symbol, forward, definition, local, _(gate.intuition), _(gate.convention) if gate.convention else "")
+    return GateInfo(
+        gate.name, gate.symbol, forward, definition, local, _(gate.intuition), _(gate.convention) if gate.convention else ""
+    )
 
 
 def _squash(text: str) -> str:
@@ -161,8 +165,8 @@ def _acceptable(result: Result) -> bool:
     graph = result.graph
     if graph.kinks(result.values):
         return False  # a tie in max or relu at 0: the answer would depend on a convention
-    if any(abs(value) > MAX_MAGNITUDE for value in result.values):
-        return False
+    if any(value == 0 or abs(value) > MAX_MAGNITUDE for value in result.values):
+        return False  # a node at 0 makes gradients vanish and mistakes indistinguishable
     for node, gate in enumerate(graph.gates):
         if gate.name in ("sigmoid", "tanh") and abs(result.values[graph.args[node][0]]) > MAX_SQUASHED_INPUT:
             return False
@@ -176,11 +180,11 @@ def make_exercise(level: int, rng: random.Random, exercise_id: str = "q1") -> Ex
     """One exercise at ``level`` (1, 2 or 3), drawn with ``rng``."""
     if level not in LEVELS:
         raise InputError(_("level must be 1, 2 or 3, got {level}").format(level=level))
-    low, high = VALUE_RANGE
+    expression = rng.choice(TEMPLATES[level])
+    low, high = VALUE_RANGES.get(expression, VALUE_RANGE)
     choices = [value for value in range(low, high + 1) if value != 0]
+    names = list(_input_names(expression))
     for _attempt in range(MAX_DRAWS):
-        expression = rng.choice(TEMPLATES[level])
-        names = list(_input_names(expression))
         values = {name: rng.choice(choices) for name in names}
         try:
             result = grad(expression, values)
@@ -188,7 +192,7 @@ def make_exercise(level: int, rng: random.Random, exercise_id: str = "q1") -> Ex
             continue  # a division by zero and the like: draw again
         if _acceptable(result):
             return Exercise(exercise_id, level, expression, values)
-    raise RuntimeError(f"no acceptable exercise at level {level} in {MAX_DRAWS} draws: check TEMPLATES")
+    raise RuntimeError(f"no acceptable values for {expression!r} in {MAX_DRAWS} draws: check TEMPLATES")
 
 
 def _input_names(expression: str) -> dict[str, int]:

@@ -81,7 +81,10 @@ def render_gate(console, info, example, digits: int = 6) -> None:
     console.print()
     values = ", ".join(f"{name} = {fmt(value, digits)}" for name, value in example.inputs.items())
     console.print(
-        Text(_("Worked example: f = {expression} at {values}").format(expression=example.expression, values=values), style="bold")
+        Text(
+            _("Worked example: f = {expression} at {values}").format(expression=example.expression, values=values),
+            style="bold",
+        )
     )
     for sentence in explain(example, digits):
         print_numbered(console, str(sentence.number), sentence.text, 2)
@@ -156,7 +159,9 @@ class QuizScreen:
         )
         if quiz.seed is not None:
             command = f"backprop quiz --level {quiz.exercises[0].level} --count {len(quiz.exercises)} --seed {quiz.seed}"
-            self.console.print(Text(_("Seed {seed}: `{command}` repeats this quiz.").format(seed=quiz.seed, command=command)))
+            self.console.print(
+                Text(_("Seed {seed}: `{command}` repeats this quiz.").format(seed=quiz.seed, command=command))
+            )
         self.console.print(
             _(
                 "Type a number (fractions like 11/5 are fine; {digits} significant digits are enough), "
@@ -195,9 +200,10 @@ class QuizScreen:
             else:
                 self.console.print(
                     Text(
-                        _("Backward pass: the gradient of {out} with respect to each node, from the output down (d{out}/d{out} = 1).").format(
-                            out=result.output
-                        ),
+                        _(
+                            "Backward pass: the gradient of {out} with respect to each node, "
+                            "from the output down (d{out}/d{out} = 1)."
+                        ).format(out=result.output),
                         style="bold",
                     )
                 )
@@ -216,7 +222,9 @@ class QuizScreen:
     def not_a_number(self, message: str) -> None:
         from rich.text import Text
 
-        self.console.print(Text(_("{problem}: type a number, ? for a hint or q to stop.").format(problem=message), style="yellow"))
+        self.console.print(
+            Text(_("{problem}: type a number, ? for a hint or q to stop.").format(problem=message), style="yellow")
+        )
 
     def feedback(self, attempt) -> None:
         from rich.text import Text
@@ -246,15 +254,24 @@ class QuizScreen:
         num = self.num
         if question.part == "forward":
             table = Table(title=_("Forward pass"), box=table_box(self.console), title_justify="left")
-            for column in ("#", _("node"), _("gate"), _("inputs"), _("value")):
-                table.add_column(column)
+            for column, justify in (
+                ("#", "right"),
+                (_("node"), "left"),
+                (_("gate"), "left"),
+                (_("inputs"), "left"),
+                (_("value"), "right"),
+            ):
+                table.add_column(column, justify=justify)
             node = question.node
             inputs = ", ".join(f"{graph.labels[j]} = {num(result.values[j])}" for j in graph.args[node])
-            table.add_row(str(node), _escape(graph.labels[node]), graph.gates[node].name, _escape(inputs), num(result.values[node]))
+            table.add_row(
+                str(node), _escape(graph.labels[node]), graph.gates[node].name, _escape(inputs), num(result.values[node])
+            )
         else:
             table = Table(title=_("Backward pass"), box=table_box(self.console), title_justify="left")
-            for column in (_("gate"), _("input"), _("upstream"), _("local gradient"), _("chained (up x local)"), _("accumulated")):
-                table.add_column(column)
+            numbers = (_("upstream"), _("chained (up x local)"), _("accumulated"))
+            for column in (_("gate"), _("input"), numbers[0], _("local gradient"), *numbers[1:]):
+                table.add_column(column, justify="right" if column in numbers else "left")
             for step in result.steps():
                 if step.input != question.node:
                     continue
@@ -278,10 +295,10 @@ class QuizScreen:
         answered = len(quiz.attempts)
         self.console.print()
         if stopped:
-            self.console.print(Text(_("Quiz stopped after {answered} of {total} questions.").format(answered=answered, total=quiz.total)))
-        self.console.print(
-            Text(_("Score: {score}/{answered}").format(score=quiz.score, answered=answered), style="bold")
-        )
+            self.console.print(
+                Text(_("Quiz stopped after {answered} of {total} questions.").format(answered=answered, total=quiz.total))
+            )
+        self.console.print(Text(_("Score: {score}/{answered}").format(score=quiz.score, answered=answered), style="bold"))
         for part, (right, asked) in quiz.part_scores().items():
             if asked:
                 name = _("forward pass") if part == "forward" else _("backward pass")
@@ -392,7 +409,7 @@ def worksheet_markdown(exercises: list, results: list, *, level: int, seed: int,
         lines.append(
             _(
                 "To hand in your answers, save the answer file with `{command} --json > answers.jsonl`, replace every "
-                "\"?\" in it by your number, and check it with `backprop check --batch answers.jsonl`."
+                '"?" in it by your number, and check it with `backprop check --batch answers.jsonl`.'
             ).format(command=command)
         )
         lines.append("")
