@@ -13,8 +13,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
+import re
+import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -643,11 +648,6 @@ def test_library_errors_are_input_errors():
 
 def test_docs_sh_examples_run(tmp_path):
     """Every ```sh block of docs/networks.md, run in a scratch copy of examples/."""
-    import os
-    import re
-    import subprocess
-    import sys
-
     text = (ROOT / "docs" / "networks.md").read_text()
     blocks = re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
     assert len(blocks) >= 4
@@ -671,3 +671,19 @@ def test_real_entry_point(run_backprop, tmp_path):
     assert doc["loss"] == 9.0 and doc["layers"][0]["delta"] == [-21.0]
     bad = run_backprop("net", str(tmp_path / "missing.json"))
     assert bad.returncode == 2 and bad.stderr.startswith("error: cannot read spec")
+
+
+@pytest.mark.parametrize("command", ["descend", "net"])
+def test_help_examples_run(cli, tmp_path, monkeypatch, command):
+    from backprop_cli import cli_net
+
+    doc = getattr(cli_net, command).__doc__
+    lines = doc.split("Examples:")[1].strip().split("\n\n")[0].splitlines()
+    assert len(lines) >= 3
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    for line in lines:
+        words = shlex.split(line.strip())
+        assert words[:2] == ["backprop", command]
+        result = cli(*words[1:], "--no-plot") if "--train" in words or command == "descend" else cli(*words[1:])
+        assert result.exit_code == 0, f"{line}\n{result.stderr}"
