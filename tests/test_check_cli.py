@@ -1,0 +1,253 @@
+"""`backprop check` driven as a user would: CliRunner for most cases, the real entry point for a few.
+
+Expected numbers are the worked examples of MISSION.md (the circuit (x+y)*z at -2, 5, -4 and
+the sigmoid neuron) and hand computations, never the program's own output.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+ISSUE_EXAMPLE = [
+    "check", "q = x + y; f = q * z", "x=-2", "y=5", "z=-4",
+    "--value", "-12", "--grad", "x=4", "--grad", "z=3", "--node", "q=3", "--node-grad", "q=-4",
+]
+NEURON = ["sigmoid(w0*x0 + w1*x1 + w2)", "w0=2", "x0=-1", "w1=-3", "x1=-2", "w2=-3"]
+
+
+def line(entry_id: str, expression: str, values: dict, claims: dict) -> str:
+    return json.dumps({"id": entry_id, "expression": expression, "values": values, "claims": claims}) + "\n"
+
+
+CLASS = "".join(
+    [
+        line("alice", "q = x + y; f = q * z", {"x": -2, "y": 5, "z": -4},
+             {"value": -12, "gradients": {"x": -4, "y": -4, "z": 3}, "intermediates": {"q": {"value": 3, "grad": -4}}}),
+        line("bob", "q = x + y; f = q * z", {"x": -2, "y": 5, "z": -4}, {"gradients": {"x": 4, "y": 1}}),
+        "{this line is broken\n",
+        line("carol", NEURON[0], {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3},
+             {"value": 0.7311, "gradients": {"w0": -0.7311, "w2": 0.2}}),
+        line("dan", "(x+y)*z", {"x": -2, "y": 5}, {"value": -12}),
+        line("erin", "x*x + x", {"x": 3}, {"gradients": {"x": 6}}),
+    ]
+)
+
+
+def claim_rows(stdout: str) -> dict[str, list[str]]:
+    """Cells of the claims table, by the claim shown in the first column."""
+    rows = {}
+    for text in stdout.splitlines():
+        parts = [p.strip() for p in text.strip().strip("|").split("|")]
+        if len(parts) >= 4 and parts[0] and parts[3] in ("ok", "wrong"):
+            rows[parts[0]] = parts
+    return rows
+
+
+# ------------------------------------------------------------------ one answer
+
+
+def test_issue_example(cli):
+    result = cli(*ISSUE_EXAMPLE)
+    assert result.exit_code == 1, result.stderr
+    out = result.stdout
+    assert "Parsed: q = (x + y); f = (q * z)" in out
+    rows = claim_rows(out)
+    assert rows["f"][1:4] == ["-12", "-12", "ok"]
+    assert rows["df/dx"][1:4] == ["4", "-4", "wrong"]
+    assert rows["df/dx"][4].startswith("sign at f:")
+    assert "see backward pass row 3: gate q -> x" in out
+    assert rows["df/dz"][1:4] == ["3", "3", "ok"]
+    assert rows["q"][1:4] == ["3", "3", "ok"]
+    assert rows["df/dq"][1:4] == ["-4", "-4", "ok"]
+    assert "4 of 5 claims right" in out
+    assert result.stderr == ""
+
+
+def test_all_right_exits_0(cli):
+    result = cli("check", *NEURON, "--value", "0.7311", "--grad", "w0=-0.1966", "--grad", "x1=-0.5898")
+    assert result.exit_code == 0, result.stderr
+    assert "3 of 3 claims right" in result.stdout
+
+
+def test_sigmoid_neuron_mistakes(cli):
+    # s used as sigmoid's local gradient: dw0 = x0 * s = -0.7311; the bias gradient written as 1
+    result = cli("check", *NEURON, "--grad", "w0=-0.7311", "--grad", "w2=1", "--grad", "w1=-0.39")
+    assert result.exit_code == 1
+    rows = claim_rows(result.stdout)
+    assert rows["df/dw0"][4].startswith("output-as-local-grad at sigmoid(")
+    assert rows["df/dw2"][4].startswith("local-only at ")
+    assert rows["df/dw1"][4].startswith("rounding at w1")
+
+
+def test_fraction_and_values_file(cli, tmp_path):
+    values = tmp_path / "values.json"
+    values.write_text('{"apple": 100, "apple_num": 2, "tax": 1.1}')
+    result = cli("check", "apple*apple_num*tax", "--values", str(values), "--grad", "apple=11/5", "--grad", "tax=200")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_precedence_shows_the_reading(cli):
+    result = cli("check", "1 / 1 + exp(-z)", "z=1", "--value", "0.7311")
+    assert result.exit_code == 1
+    assert "precedence" in result.stdout and "1 / (1 + exp(-z))" in result.stdout
+
+
+def test_tolerance_options(cli):
+    assert cli("check", *NEURON, "--grad", "w2=0.2").exit_code == 1
+    assert cli("check", *NEURON, "--grad", "w2=0.2", "--rtol", "0.02").exit_code == 0
+    assert cli("check", *NEURON, "--grad", "w2=0.1966", "--rtol", "0").exit_code == 1
+    assert cli("check", *NEURON, "--grad", "w2=0.1966", "--rtol", "0", "--atol", "0.001").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["check"], "give EXPR"),
+        (["check", "(x+y)*z", "x=1", "y=2"], "no claims"),
+        (["check", "(x+y)*z", "x=1", "y=2", "--value", "3"], "missing value for z"),
+        (["check", "(x+y*z", "x=1", "--value", "3"], "'(' is never closed"),
+        (["check", "x*y", "x=1", "y=2", "--grad", "x"], "--grad expects NAME=VALUE"),
+        (["check", "x*y", "x=1", "y=2", "--grad", "w=1"], "not an input"),
+        (["check", "x*y", "x=1", "y=2", "--value", "two"], "is not a number"),
+        (["check", "x*y", "x=1", "y=2", "--value", "2", "--rtol", "-1"], "--rtol and --atol"),
+        (["check", "x", "--batch", "answers.jsonl"], "drop EXPR"),
+        (["check", "--batch", "no-such-file.jsonl"], "cannot read 'no-such-file.jsonl'"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(cli, args, message):
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ")
+    assert message in result.stderr.splitlines()[0]
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_json_single_answer_shape(cli):
+    result = cli(*ISSUE_EXAMPLE, "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert set(report) == {"entries", "summary"}
+    (entry,) = report["entries"]
+    assert set(entry) == {"id", "ok", "error", "claims"}
+    assert entry["ok"] is False and entry["error"] is None
+    kinds = [(claim["kind"], claim["name"]) for claim in entry["claims"]]
+    assert kinds == [("value", "f"), ("grad", "x"), ("grad", "z"), ("node", "q"), ("node-grad", "q")]
+    for claim in entry["claims"]:
+        assert set(claim) == {"kind", "name", "claimed", "expected", "ok", "diagnosis"}
+    wrong = entry["claims"][1]
+    assert (wrong["claimed"], wrong["expected"], wrong["ok"]) == (4.0, -4.0, False)
+    assert {"code", "message", "node"} <= set(wrong["diagnosis"])
+    assert wrong["diagnosis"]["code"] == "sign" and wrong["diagnosis"]["node"] == "f"
+    assert entry["claims"][0]["diagnosis"] is None
+    assert report["summary"]["claims"] == 5 and report["summary"]["claims_wrong"] == 1
+    assert report["summary"]["exit_code"] == 1
+
+
+# ------------------------------------------------------------------ a whole class
+
+
+def test_batch_with_a_broken_line_and_a_missing_value(cli, tmp_path):
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(CLASS)
+    result = cli("check", "--batch", str(answers))
+    assert result.exit_code == 2  # some entries could not be graded; the others are graded all the same
+    errors = result.stderr.splitlines()
+    assert errors[0].startswith("error: line 3: not valid JSON")
+    assert errors[1] == "error: line 5 (dan): missing value for z (first used at column 7); pass z=VALUE"
+    out = result.stdout
+    for entry_id, status in (("alice", "correct"), ("bob", "wrong"), ("carol", "wrong"), ("dan", "error"), ("erin", "wrong")):
+        assert any(row.startswith(f"| {entry_id} ") and f" {status} " in row for row in out.splitlines()), entry_id
+    assert "6 entries: 1 correct, 3 wrong, 2 not graded; 7 of 12 claims right" in out
+    for code in ("sign", "local-only", "output-as-local-grad", "rounding", "missed-accumulation"):
+        assert any(row.startswith(f"| {code} ") for row in out.splitlines()), code
+
+
+def test_batch_json_report(cli, tmp_path):
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(CLASS)
+    result = cli("check", "--batch", str(answers), "--json")
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    entries = {entry["id"]: entry for entry in report["entries"]}
+    assert list(entries) == ["alice", "bob", "line 3", "carol", "dan", "erin"]
+    assert entries["alice"]["ok"] is True and len(entries["alice"]["claims"]) == 6
+    assert entries["line 3"]["error"].startswith("not valid JSON") and entries["line 3"]["claims"] == []
+    assert [claim["diagnosis"]["code"] for claim in entries["bob"]["claims"]] == ["sign", "local-only"]
+    assert entries["erin"]["claims"][0]["expected"] == 7.0  # 2x + 1 at x = 3
+    summary = report["summary"]
+    assert (summary["entries"], summary["correct"], summary["wrong"], summary["errors"]) == (6, 1, 3, 2)
+    assert summary["diagnoses"]["sign"] == 1 and summary["diagnoses"]["missed-accumulation"] == 1
+    assert summary["diagnoses"]["unknown"] == 0
+
+
+def test_junit_report_parses(cli, tmp_path):
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(CLASS)
+    junit = tmp_path / "report.xml"
+    result = cli("check", "--batch", str(answers), "--junit", str(junit))
+    assert result.exit_code == 2
+    root = ET.parse(junit).getroot()
+    assert root.tag == "testsuites"
+    (suite,) = root.findall("testsuite")
+    cases = suite.findall("testcase")
+    # 12 claims graded plus one case per entry that could not be graded
+    assert len(cases) == 14 == int(suite.get("tests"))
+    assert (suite.get("failures"), suite.get("errors")) == ("5", "2")
+    failures = {(case.get("classname"), case.get("name")): case.find("failure") for case in cases if case.find("failure") is not None}
+    assert failures[("bob", "grad x")].get("type") == "sign"
+    assert failures[("carol", "grad w0")].get("type") == "output-as-local-grad"
+    assert "expected -0.196612" in failures[("carol", "grad w0")].get("message")
+    errors = [case for case in cases if case.find("error") is not None]
+    assert [case.get("classname") for case in errors] == ["line 3", "dan"]
+    assert all(case.find("failure") is None for case in cases if case.get("classname") == "alice")
+
+
+def test_batch_exit_codes_0_and_1(cli, tmp_path):
+    right = tmp_path / "right.jsonl"
+    right.write_text(line("a", "(x+y)*z", {"x": -2, "y": 5, "z": -4}, {"value": -12, "gradients": {"z": 3}}))
+    assert cli("check", "--batch", str(right)).exit_code == 0
+    wrong = tmp_path / "wrong.jsonl"
+    wrong.write_text(right.read_text() + line("b", "x*y", {"x": 2, "y": 3}, {"gradients": {"x": 2}}))
+    result = cli("check", "--batch", str(wrong))
+    assert result.exit_code == 1 and result.stderr == ""
+    assert "mul-not-swapped" in result.stdout
+
+
+def test_batch_from_standard_input_and_csv(cli, tmp_path):
+    result = cli("check", "--batch", "-", "--json", input=CLASS)
+    assert result.exit_code == 2
+    assert len(json.loads(result.stdout)["entries"]) == 6
+    csv_text = 'id,expression,values,claims\nann,x*y,"{""x"": 2, ""y"": 3}","{""gradients"": {""x"": 3, ""y"": 2}}"\n'
+    answers = tmp_path / "answers.csv"
+    answers.write_text(csv_text)
+    assert cli("check", "--batch", str(answers)).exit_code == 0
+    assert cli("check", "--batch", "-", "--batch-format", "csv", input=csv_text).exit_code == 0
+
+
+def test_verify_reports_the_sympy_check(cli):
+    result = cli("check", *NEURON, "--grad", "w0=-0.1966", "--verify", "--json")
+    assert result.exit_code == 0
+    (entry,) = json.loads(result.stdout)["entries"]
+    assert entry["check"]["method"] == "sympy" and entry["check"]["ok"] is True
+    text = cli("check", *NEURON, "--grad", "w0=-0.1966", "--verify").stdout
+    assert "check: sympy: agrees" in text
+
+
+def test_lang_option_and_unused_value_warning(cli):
+    result = cli("check", "x*2", "x=1", "y=5", "--value", "2", "--lang", "en")
+    assert result.exit_code == 0
+    assert result.stderr == "warning: value given for 'y', which the expression does not use\n"
+
+
+def test_real_entry_point(run_backprop):
+    done = run_backprop(*ISSUE_EXAMPLE)
+    assert done.returncode == 1 and "sign at f" in done.stdout and done.stderr == ""
+    done = run_backprop("check", "--batch", "-", "--json", input=CLASS)
+    assert done.returncode == 2
+    assert json.loads(done.stdout)["summary"]["errors"] == 2
+    done = run_backprop("check", "(x+y)*z", "x=1", "--value", "1")
+    assert done.returncode == 2 and done.stderr.startswith("error: missing value for y, z") and "Traceback" not in done.stderr
