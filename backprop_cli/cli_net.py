@@ -149,7 +149,7 @@ def net(
             run = network.train(lr, steps)
             if run.diverged_step is None:
                 trained = spec.with_parameters(run.final_params)
-                after = Network(trained).outputs()
+                after = network.outputs(run.final_params)
         else:
             result = network.evaluate()
             trained = spec
