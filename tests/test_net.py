@@ -565,7 +565,7 @@ def test_program_option_prints_the_staged_program(cli):
     assert "C = (a2_0 - t_0)**2" in result.stdout
 
 
-def test_the_graph_is_built_once_for_training(monkeypatch):
+def test_the_graph_is_built_once_for_training(monkeypatch, cli):
     import backprop_cli.api as api
 
     calls = []
@@ -573,6 +573,9 @@ def test_the_graph_is_built_once_for_training(monkeypatch):
     monkeypatch.setattr(api, "build", lambda text: calls.append(text) or original(text))
     Network(spec_from_dict(small_spec([2, 2, 1], examples=3))).train(0.1, 20)
     assert len(calls) == 1
+    result = cli("net", str(EXAMPLES / "xor.json"), "--train", "--steps", "20", "--no-plot")
+    assert result.exit_code == 0
+    assert len(calls) == 2  # one more for the whole command, not one per step
 
 
 BAD_SPECS = [
