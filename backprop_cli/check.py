@@ -967,7 +967,7 @@ class _Pass:
         if code == "sign":
             (position,) = mutation.detail
             return _(
-                "the sign is wrong: the minus sign of gate {gate}'s local gradient ({rule} = {local}) was dropped"
+                "the minus sign of gate {gate}'s local gradient ({rule} = {local}) was dropped"
             ).format(
                 gate=gate, rule=self.rule(node, position), local=fmt(self.locals[node][position])
             )

@@ -7,9 +7,19 @@ the sigmoid neuron) and hand computations, never the program's own output.
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
+from conftest import ROOT
+
+from backprop_cli.check import CODES
 
 ISSUE_EXAMPLE = [
     "check", "q = x + y; f = q * z", "x=-2", "y=5", "z=-4",
@@ -251,3 +261,55 @@ def test_real_entry_point(run_backprop):
     assert json.loads(done.stdout)["summary"]["errors"] == 2
     done = run_backprop("check", "(x+y)*z", "x=1", "--value", "1")
     assert done.returncode == 2 and done.stderr.startswith("error: missing value for y, z") and "Traceback" not in done.stderr
+
+
+# ------------------------------------------------------------------ docs/check.md
+
+
+DOCS = ROOT / "docs" / "check.md"
+
+
+def console_examples() -> list[tuple[str, int]]:
+    """(command, exit code noted above its block) for every console block of docs/check.md."""
+    text = DOCS.read_text()
+    found = []
+    for match in re.finditer(r"(?:<!-- exit: (\d) -->\n)?```console\n(.*?)```", text, re.DOTALL):
+        assert match.group(1) is not None, f"no <!-- exit: N --> above:\n{match.group(2)[:200]}"
+        for command in re.findall(r"^\$ (.*)$", match.group(2), re.MULTILINE):
+            found.append((command, int(match.group(1))))
+    return found
+
+
+@pytest.mark.parametrize("command, code", console_examples(), ids=lambda value: str(value)[:70])
+def test_docs_console_examples_exit_codes(cli, monkeypatch, command, code):
+    # (the outputs themselves are compared with the page by tests/test_docs.py)
+    monkeypatch.chdir(ROOT)
+    words = shlex.split(command)
+    assert words[0] == "backprop"
+    result = cli(*words[1:])
+    assert result.exit_code == code, result.stdout + result.stderr
+
+
+def test_docs_sh_examples_run(tmp_path):
+    blocks = re.findall(r"```sh\n(.*?)```", DOCS.read_text(), re.DOTALL)
+    assert blocks
+    shutil.copytree(ROOT / "examples" / "check", tmp_path / "examples" / "check")
+    env = {**os.environ, "NO_COLOR": "1", "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for block in blocks:
+        for command in block.strip().splitlines():
+            code = int(re.search(r"# exit (\d)$", command).group(1))
+            done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+            assert done.returncode == code, f"{command}\n{done.stderr}"
+            root = ET.parse(tmp_path / "report.xml").getroot()
+            assert root.tag == "testsuites" and int(root.get("tests")) > 0
+    assert json.loads((tmp_path / "report.json").read_text())["summary"]["errors"] == 2
+
+
+def test_docs_show_the_example_file_and_every_code():
+    text = DOCS.read_text()
+    listing = re.search(r"```json\n(.*?)```", text, re.DOTALL).group(1)
+    assert listing == (ROOT / "examples" / "check" / "answers.jsonl").read_text()
+    for code in CODES:
+        assert f"| `{code}` |" in text, code
+    for option in ("--rtol", "--atol", "--batch", "--batch-format", "--json", "--junit", "--verify"):
+        assert option in text

@@ -44,24 +44,28 @@ def render_answer(graded: Graded, console, *, digits: int = 6) -> None:
     for column in (_("claim"), _("claimed"), _("expected"), _("verdict"), _("diagnosis")):
         table.add_column(column, justify="right" if column in (_("claimed"), _("expected")) else "left")
     for verdict in graded.verdicts:
-        diagnosis = ""
-        if verdict.diagnosis:
-            found = verdict.diagnosis
-            diagnosis = (
-                f"[bold]{found.code}[/] {_('at')} {_escape(found.node)}: {_escape(found.message)}\n"
-                f"[dim]{_('see')} {_escape(found.step)}[/]"
-            )
         table.add_row(
             _escape(verdict.what),
             _escape(verdict.claim.text),
             fmt(verdict.expected, digits),
             _verdict_text(verdict),
-            diagnosis,
+            _diagnosis_cell(verdict),
         )
     console.print(table)
     right = sum(1 for verdict in graded.verdicts if verdict.ok)
     console.print(_("{right} of {total} claims right").format(right=right, total=len(graded.verdicts)))
     _check_line(graded, console)
+
+
+def _diagnosis_cell(verdict: Verdict) -> str:
+    """``code at node: message`` and, dimmed, the row of `backprop grad` to look at."""
+    found = verdict.diagnosis
+    if found is None:
+        return ""
+    return (
+        f"[bold]{found.code}[/] {_('at')} {_escape(found.node)}: {_escape(found.message)}\n"
+        f"[dim]{_('see')} {_escape(found.step)}[/]"
+    )
 
 
 def _check_line(graded: Graded, console) -> None:
@@ -94,17 +98,15 @@ def render_report(report: Report, console, *, digits: int = 6) -> None:
     wrong = [(entry, verdict) for entry in report.entries for verdict in entry.verdicts if not verdict.ok]
     if wrong:
         table = Table(title=_("Wrong claims"), box=box, title_justify="left")
-        for column in (_("id"), _("claim"), _("claimed"), _("expected"), _("diagnosis"), _("why, and where to look")):
+        for column in (_("id"), _("claim"), _("claimed"), _("expected"), _("diagnosis")):
             table.add_column(column, justify="right" if column in (_("claimed"), _("expected")) else "left")
         for entry, verdict in wrong:
-            found = verdict.diagnosis
             table.add_row(
                 _escape(entry.id),
                 _escape(verdict.what),
                 _escape(verdict.claim.text),
                 fmt(verdict.expected, digits),
-                f"{found.code} ({_escape(found.node)})" if found else "",
-                f"{_escape(found.message)}\n[dim]{_('see')} {_escape(found.step)}[/]" if found else "",
+                _diagnosis_cell(verdict),
             )
         console.print(table)
 
