@@ -18,7 +18,9 @@ Precedence follows Python: ``**`` binds tighter than unary minus on its left
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .errors import LimitError, ParseError
@@ -33,10 +35,12 @@ MAX_NESTING = 100_000
 
 _TOKEN = re.compile(
     r"[ \t\r\f]*(?:"
-    r"(?P<comment>\#[^\n]*)"
-    r"|(?P<num>\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"(?P<num>\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
     r"|(?P<op>\*\*|[-+*/^(),=;\n])"
+    r"|(?P<assign>[A-Za-z_][A-Za-z0-9_]*)[ \t\r\f]*="  # 'name =' (an assignment where a statement starts)
+    r"|(?P<call>[A-Za-z_][A-Za-z0-9_]*)[ \t\r\f]*\("  # 'name(' (a gate call)
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<comment>\#[^\n]*)"
     r"|(?P<bad>.)"
     r"|(?P<end>$))",
     re.DOTALL,
@@ -44,8 +48,9 @@ _TOKEN = re.compile(
 
 _BINARY = {"+": (1, False), "-": (1, False), "*": (2, False), "/": (2, False), "**": (4, True), "^": (4, True)}
 _NEG_PRECEDENCE = 3  # between * and **, as in Python
+_OPERATOR_GATES = {**OPERATORS, "^": "pow"}
 
-# operator-stack entry kinds
+# operator-stack entry kinds: the first two are operators, the last two open a parenthesis
 _BIN, _NEG, _PAREN, _CALL = range(4)
 
 
@@ -68,13 +73,15 @@ class Program:
     caret_power: bool = False
 
     def add(self, op: str, args: tuple[int, ...], text: str, offset: int) -> int:
-        if len(self.ops) >= MAX_NODES:
+        """Append one node (after its operands) and return its index."""
+        index = len(self.ops)
+        if index >= MAX_NODES:
             raise LimitError(f"expression has more than {MAX_NODES:,} nodes (the limit)")
         self.ops.append(op)
         self.args.append(args)
         self.texts.append(text)
         self.offsets.append(offset)
-        return len(self.ops) - 1
+        return index
 
 
 def _describe(token: str) -> str:
@@ -100,7 +107,7 @@ def _bad_character(source: str, char: str, offset: int) -> ParseError:
     return ParseError(f"unexpected character {char!r} ({name}){hint}", source, offset)
 
 
-def tokenize(source: str):
+def tokenize(source: str) -> Iterator[tuple[str, str, int]]:
     """Yield (kind, text, offset); kind is 'num', 'name', 'op' or 'end'. Raises ParseError."""
     for match in _TOKEN.finditer(source):
         kind = match.lastgroup
@@ -110,129 +117,139 @@ def tokenize(source: str):
             continue
         if kind == "bad":
             raise _bad_character(source, text, offset)
+        if kind in ("call", "assign"):  # the parser reads these two tokens as one
+            yield "name", text, offset
+            yield "op", match.group()[-1], match.end() - 1
+            continue
         yield kind, text, offset
         if kind == "end":
             return
 
 
 def parse(source: str) -> Program:
-    """Parse a program (one expression, or ``;``/newline separated statements)."""
+    """Parse a program (one expression, or ``;``/newline separated statements).
+
+    One loop over the tokens (a shunting-yard with an explicit operator stack): operands go
+    to ``output`` as node indices; an operator waits on ``stack`` until one of lower
+    precedence (or a closing parenthesis) arrives, then becomes a node over the last two
+    outputs. Statements end at ``;``, at a newline outside parentheses and at the end.
+    """
     if len(source) > MAX_SOURCE_CHARS:
         raise LimitError(f"expression is {len(source):,} characters long (limit {MAX_SOURCE_CHARS:,})")
     program = Program(source)
-    tokens = tokenize(source)
-    token = next(tokens)
-    while token[0] != "end":
-        if token[1] in (";", "\n"):
-            token = next(tokens)
-            continue
-        name = None
-        start = token[2]
-        if token[0] == "name":
-            following = next(tokens)
-            if following[1] == "=":
-                name = token[1]
-                if name in GATES:
-                    raise ParseError(f"cannot assign to {name!r}: it is a gate name", source, start)
-                token = next(tokens)
-                start = token[2]
-            else:
-                tokens = _prepend(following, tokens)
-        root, token = _expression(program, token, tokens)
-        program.statements.append((name, root, start))
-    if not program.statements:
-        raise ParseError("empty expression", source, 0)
-    return program
-
-
-def _prepend(first, rest):
-    yield first
-    yield from rest
-
-
-def _expression(program: Program, token, tokens):
-    """Shunting-yard over one statement; returns (root node, the token that ended it)."""
-    source = program.source
-    output: list[int] = []
+    add = program.add
+    # the two commonest nodes are appended in place (a method call per token costs ~20%)
+    ops, args, texts, offsets = program.ops, program.args, program.texts, program.offsets
+    output: list[int] = []  # node indices not yet used as an operand
     stack: list[tuple] = []  # (kind, precedence, payload, offset)
-    expect_operand = True
-    previous = ""
+    expect_operand = True  # False right after a number, a name or a ')'
+    previous = ""  # the token before this one in the statement ("" at its start)
     open_parens = 0
+    name: str | None = None  # the name assigned by this statement
+    start = 0  # offset of the statement's expression
 
-    def reduce(entry) -> None:
+    def reduce(entry: tuple) -> None:
+        """Turn an operator from the stack into a node over its operands."""
         kind, _, payload, offset = entry
         if kind == _BIN:
             right = output.pop()
-            left = output.pop()
-            output.append(program.add(OPERATORS.get(payload, "pow"), (left, right), payload, offset))
+            output[-1] = add(_OPERATOR_GATES[payload], (output[-1], right), payload, offset)
         else:  # _NEG
-            output.append(program.add("neg", (output.pop(),), "-", offset))
+            output.append(add("neg", (output.pop(),), "-", offset))
 
-    def push(entry) -> None:
+    def push(entry: tuple) -> None:
         if len(stack) >= MAX_NESTING:
             raise LimitError(f"expression is nested more than {MAX_NESTING:,} levels deep (the limit)")
         stack.append(entry)
 
-    while True:
-        kind, text, offset = token
+    for match in _TOKEN.finditer(source):
+        kind = match.lastgroup
+        text = match.group(kind)
         if expect_operand:
+            if not previous:
+                start = match.start(kind)
             if kind == "num":
-                output.append(program.add("num", (), text, offset))
+                if len(ops) >= MAX_NODES:
+                    add("num", (), text, 0)  # raises the node-limit error
+                output.append(len(ops))
+                ops.append("num")
+                args.append(())
+                texts.append(text)
+                offsets.append(match.start(kind))
                 expect_operand = False
             elif kind == "name":
-                following = next(tokens)
-                if following[1] == "(":
-                    if text not in GATES:
-                        known = ", ".join(sorted(GATES))
-                        raise ParseError(f"unknown function {text!r} (known: {known})", source, offset)
-                    push((_CALL, 0, [text, 1], offset))
-                    open_parens += 1
-                    token = next(tokens)
-                    if token[1] == ")":
-                        raise ParseError(f"{text}() needs an argument", source, token[2])
-                    previous = "("
-                    continue
                 if text in GATES:
-                    raise ParseError(f"{text!r} is a function: write {text}(...)", source, offset)
-                output.append(program.add("var", (), text, offset))
+                    raise ParseError(f"{text!r} is a function: write {text}(...)", source, match.start(kind))
+                if len(ops) >= MAX_NODES:
+                    add("var", (), text, 0)  # raises the node-limit error
+                output.append(len(ops))
+                ops.append("var")
+                args.append(())
+                texts.append(sys.intern(text))  # one string per name, however often it is used
+                offsets.append(match.start(kind))
                 expect_operand = False
-                token = following
-                previous = text
-                continue
+            elif kind == "call":
+                if text not in GATES:
+                    known = ", ".join(sorted(GATES))
+                    raise ParseError(f"unknown function {text!r} (known: {known})", source, match.start(kind))
+                push((_CALL, 0, [GATES[text].name, 1], match.start(kind)))
+                open_parens += 1
+                text = "("
             elif text == "(":
-                push((_PAREN, 0, None, offset))
+                push((_PAREN, 0, None, match.start(kind)))
                 open_parens += 1
             elif text == "-":
-                push((_NEG, _NEG_PRECEDENCE, None, offset))
+                push((_NEG, _NEG_PRECEDENCE, None, match.start(kind)))
             elif text == "+":
                 pass  # unary plus changes nothing
+            elif kind == "assign":
+                if previous or name is not None:  # '=' inside an expression
+                    if text in GATES:
+                        raise ParseError(f"{text!r} is a function: write {text}(...)", source, match.start(kind))
+                    raise ParseError("'=' may only follow a name at the start of a statement", source, match.end() - 1)
+                if text in GATES:
+                    raise ParseError(f"cannot assign to {text!r}: it is a gate name", source, match.start(kind))
+                name = text
+                continue  # the expression starts after the '='
+            elif (text == ";" or text == "\n") and not previous and name is None:
+                continue  # an empty statement
             elif text == "\n" and (previous or stack):
                 pass  # a line may end after an operator or inside parentheses
+            elif kind == "end" and not previous and name is None:
+                break
+            elif text == ")" and previous == "(" and stack[-1][0] == _CALL:
+                raise ParseError(f"{stack[-1][2][0]}() needs an argument", source, match.start(kind))
+            elif kind == "comment":
+                continue
+            elif kind == "bad":
+                raise _bad_character(source, text, match.start(kind))
             else:
                 after = f" after {previous!r}" if previous else ""
                 raise ParseError(
-                    f"expected a number, a name or '(' but found {_describe(text)}{after}", source, offset
+                    f"expected a number, a name or '(' but found {_describe(text)}{after}",
+                    source,
+                    match.start(kind),
                 )
         elif text in _BINARY:
             precedence, right_assoc = _BINARY[text]
-            while stack and stack[-1][0] in (_BIN, _NEG) and (
+            while stack and stack[-1][0] <= _NEG and (
                 stack[-1][1] > precedence or (stack[-1][1] == precedence and not right_assoc)
             ):
                 reduce(stack.pop())
             if text == "^":
                 program.caret_power = True
-            push((_BIN, precedence, text, offset))
+            push((_BIN, precedence, text, match.start(kind)))
             expect_operand = True
         elif text == ")" or text == ",":
-            while stack and stack[-1][0] in (_BIN, _NEG):
+            while stack and stack[-1][0] <= _NEG:
                 reduce(stack.pop())
             if not stack:
                 what = "unmatched ')'" if text == ")" else "',' outside a function call"
-                raise ParseError(what, source, offset)
+                raise ParseError(what, source, match.start(kind))
             top = stack[-1]
             if text == ",":
                 if top[0] != _CALL:
-                    raise ParseError("',' outside a function call", source, offset)
+                    raise ParseError("',' outside a function call", source, match.start(kind))
                 top[2][1] += 1
                 expect_operand = True
             else:
@@ -242,39 +259,46 @@ def _expression(program: Program, token, tokens):
                     _call(program, output, top)
         elif text == "\n" and open_parens:
             pass  # newlines inside parentheses continue the statement
-        elif kind == "end" or text in (";", "\n"):
-            break
+        elif kind == "end" or text == ";" or text == "\n":
+            while stack:  # the statement is complete
+                entry = stack.pop()
+                if entry[0] >= _PAREN:
+                    raise ParseError("'(' is never closed", source, entry[3])
+                reduce(entry)
+            program.statements.append((name, output.pop(), start))
+            if kind == "end":
+                break
+            expect_operand, previous, name = True, "", None
+            continue
+        elif kind == "comment":
+            continue
+        elif kind == "bad":
+            raise _bad_character(source, text, match.start(kind))
         elif text == "=":
-            raise ParseError("'=' may only follow a name at the start of a statement", source, offset)
+            raise ParseError("'=' may only follow a name at the start of a statement", source, match.start(kind))
         else:
-            raise ParseError(
-                f"missing operator before {_describe(text)} (write 2*x, not 2x)", source, offset
-            )
+            shown = _describe(text)
+            raise ParseError(f"missing operator before {shown} (write 2*x, not 2x)", source, match.start(kind))
         previous = text
-        token = next(tokens)
 
-    if expect_operand:
-        raise ParseError(f"expression ends early: expected a value after {previous!r}", source, token[2])
-    while stack:
-        entry = stack.pop()
-        if entry[0] in (_PAREN, _CALL):
-            raise ParseError("'(' is never closed", source, entry[3])
-        reduce(entry)
-    return output[-1], token
+    if not program.statements:
+        raise ParseError("empty expression", source, 0)
+    return program
 
 
-def _call(program: Program, output: list[int], entry) -> None:
+def _call(program: Program, output: list[int], entry: tuple) -> None:
     _, _, (name, count), offset = entry
     gate = GATES[name]
     if gate.arity is None and count < 2:
         raise ParseError(f"{name}() needs at least 2 arguments, got {count}", program.source, offset)
     if gate.arity is not None and count != gate.arity:
         plural = "s" if gate.arity != 1 else ""
-        raise ParseError(
-            f"{name}() takes {gate.arity} argument{plural}, got {count}", program.source, offset
-        )
-    operands = tuple(output[len(output) - count :])
-    del output[len(output) - count :]
+        raise ParseError(f"{name}() takes {gate.arity} argument{plural}, got {count}", program.source, offset)
+    if count == 1:
+        operands: tuple[int, ...] = (output.pop(),)
+    else:
+        operands = tuple(output[len(output) - count :])
+        del output[len(output) - count :]
     output.append(program.add(name, operands, name, offset))
 
 
@@ -285,35 +309,39 @@ def echo(program: Program) -> str:
     quadratic string building. Arguments of calls are not wrapped a second time.
     """
     ops, args, texts = program.ops, program.args, program.texts
+    symbols = {name: f" {gate.symbol} " for name, gate in GATES.items() if gate.symbol}
     pieces: list[str] = []
     for index, (name, root, _) in enumerate(program.statements):
         if index:
             pieces.append("; ")
         if name is not None:
             pieces.append(f"{name} = ")
+        # the stack holds text still to write (str) and nodes still to spell out: (node, bare)
         stack: list = [(root, False)]
         while stack:
             item = stack.pop()
-            if isinstance(item, str):
+            if type(item) is str:
                 pieces.append(item)
                 continue
             node, bare = item
-            op = ops[node]
-            if op in ("num", "var"):
+            op, operands = ops[node], args[node]
+            if not operands:  # a number or a name
                 pieces.append(texts[node])
             elif op == "neg":
-                operand = args[node][0]
+                operand = operands[0]
                 if ops[operand] == "neg":
                     stack += [")", (operand, False), "-("]
                 else:
                     stack += [(operand, False), "-"]
-            elif GATES[op].symbol and texts[node] != op:  # written as an operator
-                left, right = args[node]
-                stack += [")" if not bare else "", (right, False), f" {GATES[op].symbol} ", (left, False)]
-                stack.append("(" if not bare else "")
-            else:
+            elif texts[node] != op and op in symbols:  # written as an operator: (a + b)
+                left, right = operands
+                if bare:
+                    stack += [(right, False), symbols[op], (left, False)]
+                else:
+                    stack += [")", (right, False), symbols[op], (left, False), "("]
+            else:  # a call: its arguments are not wrapped a second time
                 stack.append(")")
-                for position, operand in enumerate(reversed(args[node])):
+                for position, operand in enumerate(reversed(operands)):
                     if position:
                         stack.append(", ")
                     stack.append((operand, True))

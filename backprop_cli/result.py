@@ -85,8 +85,12 @@ class Result:
 
     def rule(self, step: Step) -> str:
         """The local-gradient rule of a backward step, e.g. ``mul: other input``."""
-        gate = self.graph.gates[step.gate]
-        return f"{gate.name}: {gate.rule(step.position)}"
+        return self.rule_text(step.gate, step.position)
+
+    def rule_text(self, node: int, position: int) -> str:
+        """The local-gradient rule of gate ``node`` for its input number ``position``."""
+        gate = self.graph.gates[node]
+        return f"{gate.name}: {gate.rule(position)}"
 
     # ------------------------------------------------------------------ JSON
 
