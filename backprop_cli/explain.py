@@ -171,9 +171,11 @@ def narrate(result: Result, digits: int = 6) -> Iterator[Sentence]:
             continue
         text = _("The {gate} gate computes {equation}.").format(gate=gate.name, equation=words.equation(node))
         if node == graph.output:
-            text += " " + _("This is the output: {out} = {value}.").format(out=result.output, value=words.num(result.value))
+            text = _join(
+                text, _("This is the output: {out} = {value}.").format(out=result.output, value=words.num(result.value))
+            )
         elif graph.fanout[node] > 1 and graph.needs_grad[node]:
-            text += " " + _fan_out_text(graph.labels[node], graph.fanout[node])
+            text = _join(text, _fan_out_text(graph.labels[node], graph.fanout[node]))
         yield sentence("forward", text, node)
 
     yield sentence(
@@ -203,7 +205,8 @@ def narrate(result: Result, digits: int = 6) -> Iterator[Sentence]:
             if sum(1 for other in gate_steps if other.input == step.input) > 1:
                 input_label = _("{input} (input {position})").format(input=input_label, position=step.position + 1)
             chained = _(
-                "For {input} the local gradient is {local}; upstream × local = {upstream} × {local_value} = {chained}."
+                "For {input} the local gradient is {local}; by the chain rule, "
+                "upstream × local = {upstream} × {local_value} = {chained}."
             ).format(
                 input=input_label,
                 local=words.local(gate_node, step.position),
@@ -212,14 +215,17 @@ def narrate(result: Result, digits: int = 6) -> Iterator[Sentence]:
                 chained=words.num(step.contribution),
             )
             if step.paths == 1:
-                chained += " " + _("So {d} = {value}.").format(d=words.d(step.input), value=words.num(step.accumulated))
+                chained = _join(
+                    chained, _("So {d} = {value}.").format(d=words.d(step.input), value=words.num(step.accumulated))
+                )
             elif step.path < step.paths:
-                chained += " " + _(
+                running = _(
                     "{input} is used {paths} times: this is contribution {path} of {paths} (running total {total})."
                 ).format(input=graph.labels[step.input], paths=step.paths, path=step.path, total=words.num(step.accumulated))
+                chained = _join(chained, running)
             else:
                 terms = " + ".join(words.operand(value) for value in contributions[step.input])
-                chained += " " + _(
+                total = _(
                     "That was the last of the {paths} contributions to {input}; "
                     "they add up: {terms} = {total}, so {d} = {total}."
                 ).format(
@@ -229,13 +235,14 @@ def narrate(result: Result, digits: int = 6) -> Iterator[Sentence]:
                     total=words.num(step.accumulated),
                     d=words.d(step.input),
                 )
+                chained = _join(chained, total)
             parts.append(chained)
-        yield sentence("backward", " ".join(parts), gate_node)
+        yield sentence("backward", _join(*parts), gate_node)
 
     gradients = ", ".join(f"{words.d(node)} = {words.num(result.grads[node])}" for node in graph.inputs.values())
     summary = _("Result: {out} = {value}.").format(out=result.output, value=words.num(result.value))
     if gradients:
-        summary += " " + _("Gradients: {gradients}.").format(gradients=gradients)
+        summary = _join(summary, _("Gradients: {gradients}.").format(gradients=gradients))
     yield sentence("result", summary)
 
 
@@ -288,9 +295,21 @@ def backward_hint(result: Result, node: int, digits: int = 6) -> str:
         node=graph.labels[node], sources="; ".join(pieces)
     )
     if len(into) > 1:
-        text += " " + _("{node} is used {count} times: add the contributions.").format(
-            node=graph.labels[node], count=len(into)
+        text = _join(
+            text, _("{node} is used {count} times: add the contributions.").format(node=graph.labels[node], count=len(into))
         )
+    return text
+
+
+#: Sentence ends after which no space follows (Chinese and Japanese full-width punctuation).
+_FULL_WIDTH_ENDS = ("。", "；", "：", "！", "？", "）")
+
+
+def _join(*sentences: str) -> str:
+    """Sentences one after the other: a space between them, none after full-width punctuation."""
+    text = sentences[0]
+    for sentence in sentences[1:]:
+        text += sentence if text.endswith(_FULL_WIDTH_ENDS) else " " + sentence
     return text
 
 

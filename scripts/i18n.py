@@ -55,21 +55,29 @@ def extract() -> dict[str, list[str]]:
 
     for path in sorted(PACKAGE.rglob("*.py")):
         where = path.relative_to(ROOT).as_posix()
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
-        for call in sorted(calls, key=lambda node: (node.lineno, node.col_offset)):
-            if (
-                isinstance(call.func, ast.Name)
-                and call.func.id == "_"
-                and len(call.args) == 1
-                and isinstance(call.args[0], ast.Constant)
-                and isinstance(call.args[0].value, str)
-                and call.args[0].value
-            ):
-                add(call.args[0].value, where)
+        for message in messages_in(path.read_text(encoding="utf-8"), str(path)):
+            add(message, where)
     for message in gate_messages():
         add(message, "backprop_cli/gates.py (GATES)")
     return messages
+
+
+def messages_in(source: str, filename: str = "<source>") -> list[str]:
+    """The string constants passed to ``_(...)`` in Python source, in order of appearance."""
+    tree = ast.parse(source, filename=filename)
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    found = []
+    for call in sorted(calls, key=lambda node: (node.lineno, node.col_offset)):
+        if (
+            isinstance(call.func, ast.Name)
+            and call.func.id == "_"
+            and len(call.args) == 1
+            and isinstance(call.args[0], ast.Constant)
+            and isinstance(call.args[0].value, str)
+            and call.args[0].value
+        ):
+            found.append(call.args[0].value)
+    return found
 
 
 def gate_messages() -> list[str]:

@@ -53,9 +53,9 @@ def test_cs231n_circuit_backward_sentences():
     mul = sentence_with(sentences, "The mul gate ((x + y) * z) receives")
     assert "mul swaps" in mul  # the why, from the gate registry
     # df/dq = upstream 1 x other input z = -4; df/dz = 1 x q = 3
-    assert "For (x + y) the local gradient is other input = z = -4; upstream × local = 1 × (-4) = -4." in mul
+    assert "For (x + y) the local gradient is other input = z = -4; by the chain rule, upstream × local = 1 × (-4) = -4." in mul
     assert "So df/d(x + y) = -4." in mul
-    assert "For z the local gradient is other input = (x + y) = 3; upstream × local = 1 × 3 = 3. So df/dz = 3." in mul
+    assert "For z the local gradient is other input = (x + y) = 3; by the chain rule, upstream × local = 1 × 3 = 3. So df/dz = 3." in mul
     add = sentence_with(sentences, "The add gate (x + y) receives the gradient df/d(x + y) = -4")
     assert "add distributes" in add
     # df/dx = df/dy = -4 x 1 = -4
@@ -110,7 +110,7 @@ def test_sigmoid_neuron_reads_like_a_worked_solution(expression):
     # backward: sigmoid's local gradient from its own output, with the numbers
     sigmoid = sentence_with(sentences, "The sigmoid gate * receives")
     assert "s*(1-s)" in sigmoid
-    assert f"s*(1-s) = {g4(s)} × (1 - {g4(s)}) = {g4(local)}; upstream × local = 1 × {g4(local)} = {g4(local)}" in sigmoid
+    assert f"s*(1-s) = {g4(s)} × (1 - {g4(s)}) = {g4(local)}; by the chain rule, upstream × local = 1 × {g4(local)} = {g4(local)}" in sigmoid
     # the bias gets 1 x upstream (add gate); the weights get upstream x the other input
     assert f"So df/dw2 = {g4(local)}." in joined
     assert f"upstream × local = {g4(local)} × (-2) = {g4(local * X1)}. So df/dw1 = {g4(local * X1)}." in joined
@@ -198,7 +198,7 @@ def test_apple_example_in_exact_fractions():
         ("cos(x)", {"x": 1}, f"-sin(a) = -sin(1) = {-math.sin(1):.6g}"),
         ("max(x, y)", {"x": 3, "y": -2}, "1 if largest else 0 = 0"),  # y loses: nothing routed to it
         ("relu(x)", {"x": -1}, "1 if a > 0 else 0 = 0"),
-        ("x - y", {"x": 1, "y": 2}, "For y the local gradient is -1; upstream × local = 1 × (-1) = -1."),
+        ("x - y", {"x": 1, "y": 2}, "For y the local gradient is -1; by the chain rule, upstream × local = 1 × (-1) = -1."),
         ("-x", {"x": -2}, "The neg gate computes -x = -(-2) = 2."),
     ],
 )
@@ -209,7 +209,7 @@ def test_each_gate_shows_its_rule_with_numbers(expression, values, fragment):
 def test_constants_are_not_narrated_as_inputs():
     sentences = texts(grad("2 * x", {"x": 5}))
     assert sentences[0] == "The inputs are x = 5."
-    assert "For x the local gradient is other input = 2; upstream × local = 1 × 2 = 2. So df/dx = 2." in sentences[3]
+    assert "For x the local gradient is other input = 2; by the chain rule, upstream × local = 1 × 2 = 2. So df/dx = 2." in sentences[3]
     assert "For 2" not in "\n".join(sentences)
 
 
