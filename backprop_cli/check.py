@@ -25,12 +25,12 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .api import read_value
 from .errors import BackpropError, InputError
 from .gates import CONST, INPUT
-from .graph import Graph, Step
+from .graph import Graph
 from .i18n import _
 from .numeric import Number, fmt, json_number, parse_number
 from .parse import echo, parse, tokenize
@@ -168,13 +168,18 @@ class Graded:
     error: str | None = None
     verdicts: list[Verdict] = field(default_factory=list)
     expression: str = ""
-    #: the expression fully parenthesised, as the engine read it
-    parsed: str = ""
+    #: what grading knew about the expression (None when it could not be read)
+    question: Question | None = field(default=None, repr=False)
     output: str = "f"
     line: int = 0
     warnings: list[str] = field(default_factory=list)
     #: the SymPy cross-check (only with verify=True)
     check: Check | None = None
+
+    @property
+    def parsed(self) -> str:
+        """The expression fully parenthesised, as the engine read it."""
+        return self.question.parsed if self.question else ""
 
     @property
     def where(self) -> str:
@@ -435,9 +440,10 @@ class Question:
     def __init__(self, expression: str) -> None:
         self.expression = expression
         self.graph = Graph(parse(expression))
-        self.parsed = echo(self.graph.program)
         self.targets: dict[tuple[str, str], int] = {}
         self._readings: list[Reading] | None = None
+        self._rows: dict[int, list[tuple[int, int, int]]] | None = None
+        self._parsed: str | None = None
 
     def target(self, claim: Claim) -> int:
         key = (claim.kind, claim.name)
@@ -445,6 +451,25 @@ class Question:
         if node is None:
             node = self.targets[key] = resolve(self.graph, claim)
         return node
+
+    def rows_into(self, locals_: list[tuple], grads: list) -> dict[int, list[tuple[int, int, int]]]:
+        """Per node, (row, gate, input position) of the rows of the backward pass that add into it.
+
+        The rows are those of ``Graph.steps`` (and of `backprop grad`'s table); their order
+        depends on the graph only, so it is read once per expression.
+        """
+        if self._rows is None:
+            self._rows = {}
+            for row, step in enumerate(self.graph.steps(locals_, grads), 1):
+                self._rows.setdefault(step.input, []).append((row, step.gate, step.position))
+        return self._rows
+
+    @property
+    def parsed(self) -> str:
+        """The expression fully parenthesised (``((x + y) * z)``), as the engine reads it."""
+        if self._parsed is None:
+            self._parsed = echo(self.graph.program)
+        return self._parsed
 
     @property
     def readings(self) -> list[Reading]:
@@ -536,7 +561,7 @@ class Grader:
             None,
             verdicts,
             expression=expression,
-            parsed=question.parsed,
+            question=question,
             output=out,
             line=line,
         )
@@ -768,8 +793,7 @@ def _replaced(local: tuple, position: int, value: Number) -> tuple:
     return local[:position] + (value,) + local[position + 1 :]
 
 
-@dataclass(frozen=True)
-class _Candidate:
+class _Candidate(NamedTuple):
     """A value some mistake would give, with its explanation (built only when chosen)."""
 
     code: str
@@ -793,7 +817,6 @@ class _Pass:
         self.grads = grads
         self._mutations: dict[str, list[Mutation]] = {}
         self._mutated: dict[int, list | None] = {}
-        self._steps: dict[int, list[tuple[int, Step]]] | None = None
         self._readings: dict[int, tuple[list, list | None] | None] = {}
         #: the reading that explained a value claim of this entry, if any
         self._misread: int | None = None
@@ -806,13 +829,13 @@ class _Pass:
     def rule(self, gate: int, position: int) -> str:
         return f"{self.graph.gates[gate].name}: {self.graph.gates[gate].rule(position)}"
 
-    def steps_into(self, node: int) -> list[tuple[int, Step]]:
-        """(row, step) of the backward-pass rows that add into ``node``; rows count from 1."""
-        if self._steps is None:
-            self._steps = {}
-            for row, step in enumerate(self.graph.steps(self.locals, self.grads), 1):
-                self._steps.setdefault(step.input, []).append((row, step))
-        return self._steps.get(node, [])
+    def rows_into(self, node: int) -> list[tuple[int, int, int]]:
+        """(row, gate, position) of the backward-pass rows that add into ``node``; rows count from 1."""
+        return self.question.rows_into(self.locals, self.grads).get(node, [])
+
+    def chained(self, gate: int, position: int) -> Number:
+        """What one row of the backward pass adds: upstream x local."""
+        return self.grads[gate] * self.locals[gate][position]
 
     def where(self, claim: Claim, target: int) -> str:
         """The row of `backprop grad` that holds the correct value."""
@@ -823,23 +846,23 @@ class _Pass:
         out = self.graph.output_name
         if target == self.graph.output:
             return _("the seed: d{out}/d{out} = 1").format(out=out)
-        into = self.steps_into(target)
+        into = self.rows_into(target)
         if not into:
             return _("no backward step reaches {node}: its gradient is 0").format(node=self.label(target))
-        row, step = into[-1]
+        row, gate, position = into[-1]
         text = _(
             "backward pass row {row}: gate {gate} -> {input}: upstream {upstream} x local {local} ({rule}) = {chained}"
         ).format(
             row=row,
-            gate=self.label(step.gate),
-            input=self.label(step.input),
-            upstream=fmt(step.upstream),
-            local=fmt(step.local),
-            rule=self.rule(step.gate, step.position),
-            chained=fmt(step.contribution),
+            gate=self.label(gate),
+            input=self.label(target),
+            upstream=fmt(self.grads[gate]),
+            local=fmt(self.locals[gate][position]),
+            rule=self.rule(gate, position),
+            chained=fmt(self.chained(gate, position)),
         )
         if len(into) > 1:
-            text += _("; the {paths} paths add up to {total}").format(paths=len(into), total=fmt(step.accumulated))
+            text += _("; the {paths} paths add up to {total}").format(paths=len(into), total=fmt(self.grads[target]))
         return text
 
     # ----------------------------------------------------------------- diagnosis
@@ -934,21 +957,22 @@ class _Pass:
         return self._mutated[key]
 
     def _local_only(self, target: int) -> Iterator[_Candidate]:
-        for _row, step in self.steps_into(target):
-            if step.upstream == 1:
+        for _row, gate, position in self.rows_into(target):
+            if self.grads[gate] == 1:
                 continue  # with upstream 1 the chain rule changes nothing: local and chained agree
-            yield _Candidate("local-only", step.local, self.label(step.gate), lambda step=step: self._local_only_text(step))
+            explain = lambda gate=gate, position=position: self._local_only_text(gate, position)  # noqa: E731
+            yield _Candidate("local-only", self.locals[gate][position], self.label(gate), explain)
 
-    def _local_only_text(self, step: Step) -> str:
+    def _local_only_text(self, gate: int, position: int) -> str:
         return _(
             "that is only the local gradient of gate {gate} ({rule} = {local}): the chain rule multiplies it "
             "by the upstream gradient, {upstream} x {local} = {chained}"
         ).format(
-            gate=self.label(step.gate),
-            rule=self.rule(step.gate, step.position),
-            local=fmt(step.local),
-            upstream=fmt(step.upstream),
-            chained=fmt(step.contribution),
+            gate=self.label(gate),
+            rule=self.rule(gate, position),
+            local=fmt(self.locals[gate][position]),
+            upstream=fmt(self.grads[gate]),
+            chained=fmt(self.chained(gate, position)),
         )
 
     def _rounding(self, claim: Claim, expected: Number) -> str:
@@ -972,7 +996,7 @@ class _Pass:
                 gate=gate, rule=self.rule(node, position), local=fmt(self.locals[node][position])
             )
         if code == "missed-accumulation":
-            into = self.steps_into(node)
+            into = self.rows_into(node)
             counted = [str(path + 1) for path in mutation.detail]
             if len(counted) == 1:
                 text = _("{node} feeds {paths} paths and only path {counted} was counted")
@@ -980,7 +1004,8 @@ class _Pass:
                 text = _("{node} feeds {paths} paths and only paths {counted} were counted")
             text = text.format(node=gate, paths=len(into), counted=", ".join(counted))
             text += _("; gradients from every path add up: {contributions} = {total}").format(
-                contributions=" + ".join(fmt(step.contribution) for _row, step in into), total=fmt(self.grads[node])
+                contributions=" + ".join(fmt(self.chained(consumer, k)) for _row, consumer, k in into),
+                total=fmt(self.grads[node]),
             )
             if node != target:
                 text += _(", and that sum flows on down to {target}").format(target=self.label(target))
