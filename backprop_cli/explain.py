@@ -22,9 +22,6 @@ from .result import Result
 #: (the tables above still hold every step).
 MAX_SENTENCES = 400
 
-#: The parts of the narration, in order.
-PARTS = ("forward", "backward", "result")
-
 
 @dataclass(frozen=True)
 class Sentence:
@@ -237,9 +234,14 @@ def narrate(result: Result, digits: int = 6) -> Iterator[Sentence]:
                 )
                 chained = _join(chained, total)
             parts.append(chained)
+        if gate.kink and gate.kink(tuple(result.values[j] for j in graph.args[gate_node])):
+            parts.append(
+                _("Here the gate has no derivative; by convention, {convention}.").format(convention=_(gate.convention))
+            )
         yield sentence("backward", _join(*parts), gate_node)
 
-    gradients = ", ".join(f"{words.d(node)} = {words.num(result.grads[node])}" for node in graph.inputs.values())
+    out = result.output
+    gradients = ", ".join(f"d{out}/d{name} = {words.num(result.grads[node])}" for name, node in graph.inputs.items())
     summary = _("Result: {out} = {value}.").format(out=result.output, value=words.num(result.value))
     if gradients:
         summary = _join(summary, _("Gradients: {gradients}.").format(gradients=gradients))

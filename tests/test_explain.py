@@ -262,3 +262,16 @@ def test_a_huge_graph_is_cut_short():
     out = stream.getvalue()
     assert "10. " in out and "11. " not in out
     assert "the narration stops after 10 sentences" in out
+
+
+def test_a_kink_names_the_convention():
+    # relu at 0 has no derivative: the engine takes relu'(0) = 0 and says so
+    sentences = texts(grad("relu(x)", {"x": 0}))
+    relu = sentence_with(sentences, "The relu gate * receives")
+    assert "Here the gate has no derivative; by convention, relu'(0) = 0 (as in PyTorch and micrograd)." in relu
+    tie = sentence_with(texts(grad("max(x, y)", {"x": 1, "y": 1})), "The max gate * receives")
+    assert "upstream × local = 1 × (1/2) = 0.5" in tie and "splits the gradient equally" in tie
+
+
+def test_an_input_that_is_the_output():
+    assert texts(grad("x", {"x": 3}))[-1] == "Result: f = 3. Gradients: df/dx = 1."

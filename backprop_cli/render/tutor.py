@@ -10,15 +10,20 @@ from ..i18n import _
 
 
 def print_numbered(console, number: str, text: str, width: int = 0) -> None:
-    """``12. text`` with the wrapped lines indented under the text (CJK-aware, via Rich)."""
+    """``12. text`` with the wrapped lines indented under the text."""
+    prefix = f"{number}. ".rjust(width + 2) if width else f"{number}. "
+    print_hanging(console, prefix, text, len(prefix))
+
+
+def print_hanging(console, prefix: str, text: str, indent: int, style: str = "") -> None:
+    """``prefix`` then ``text`` wrapped to the console, the wrapped lines indented (CJK-aware, via Rich)."""
+    from rich.cells import cell_len
     from rich.text import Text
 
-    prefix = f"{number}. ".rjust(width + 2) if width else f"{number}. "
-    room = max(20, console.width - len(prefix))
-    lines = Text(text).wrap(console, room)
-    for index, line in enumerate(lines):
+    lead = Text(prefix + " " * max(0, indent - cell_len(prefix)), style=style)
+    for index, line in enumerate(Text(text).wrap(console, max(20, console.width - indent))):
         line.rstrip()
-        console.print(Text(prefix if index == 0 else " " * len(prefix)) + line, soft_wrap=True)
+        console.print((lead if index == 0 else Text(" " * indent)) + line, soft_wrap=True)
 
 
 def render_sentences(console, sentences: list, *, title: str, cut: bool = False, limit: int = 0) -> None:
@@ -51,7 +56,7 @@ def render_gate_list(console, infos: list) -> None:
     from .console import table_box
 
     table = Table(title=_("Gates"), box=table_box(console), title_justify="left")
-    for column in (_("gate"), _("forward"), _("local gradients"), _("intuition")):
+    for column in (_("gate"), _("forward rule"), _("local gradients"), _("intuition")):
         table.add_column(column)
     for info in infos:
         forward = info.forward + (f" = {info.definition}" if info.definition else "")
@@ -69,7 +74,7 @@ def render_gate(console, info, example, digits: int = 6) -> None:
     from ..numeric import fmt
 
     console.print(Text(_("The {gate} gate").format(gate=info.name), style="bold"))
-    rows = [(_("forward"), info.forward + (f" = {info.definition}" if info.definition else ""))]
+    rows = [(_("forward rule"), info.forward + (f" = {info.definition}" if info.definition else ""))]
     if info.symbol:
         rows.append((_("operator"), info.symbol))
     for name, rule in info.local_gradients.items():
@@ -94,15 +99,11 @@ def render_gate(console, info, example, digits: int = 6) -> None:
 
 
 def _print_pairs(console, rows: list[tuple[str, str]]) -> None:
-    from rich.table import Table
-    from rich.text import Text
+    from rich.cells import cell_len
 
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
+    indent = max(cell_len(key) for key, _value in rows) + 2
     for key, value in rows:
-        grid.add_row(key, Text(value))
-    console.print(grid)
+        print_hanging(console, key, value, indent, style="bold")
 
 
 def _escape(text: str) -> str:
