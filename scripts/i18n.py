@@ -3,6 +3,10 @@
     python scripts/i18n.py           # extract, merge and compile (run after changing any _("...") text)
     python scripts/i18n.py --check   # exit 1 if a catalog is out of date or a translation is missing
 
+The test suite (tests/test_i18n.py) fails on a missing or empty translation, a translation that
+lost a {field} of its message, and a .mo file that was not compiled from its .po; it leaves
+translations of removed messages alone (the next update drops them).
+
 The messages are every call ``_("...")`` with a string constant in backprop_cli/**/*.py (found
 with the ast module, so nothing is imported or run), plus the prose of the gate registry
 (each gate's intuition, rules and convention, which explain.py and `backprop gates` translate
@@ -227,9 +231,6 @@ def problems(language: str, messages: dict[str, list[str]]) -> list[str]:
             found.append(f"{language}: no translation for {message!r}")
         elif placeholders(translation) != placeholders(message):
             found.append(f"{language}: the fields {{...}} differ from the message in the translation of {message!r}")
-    for message in catalog:
-        if message and message not in messages:
-            found.append(f"{language}: no longer used: {message!r}")
     mo = mo_path(language)
     if not mo.exists() or mo.read_bytes() != mo_bytes(catalog):
         found.append(f"{language}: {mo.relative_to(ROOT)} is stale: run python scripts/i18n.py")
@@ -250,10 +251,17 @@ def update() -> None:
         print(f"{path.relative_to(ROOT)}: {len(messages)} messages, {missing} to translate")
 
 
+def obsolete(language: str, messages: dict[str, list[str]]) -> list[str]:
+    """Translations of messages the code no longer uses (the next update drops them)."""
+    catalog = read_po(po_path(language))
+    return [f"{language}: no longer used: {message!r}" for message in catalog if message and message not in messages]
+
+
 def main() -> int:
     if "--check" in sys.argv:
         messages = extract()
         found = [problem for language in LANGUAGES for problem in problems(language, messages)]
+        found += [problem for language in LANGUAGES for problem in obsolete(language, messages)]
         if TEMPLATE.read_text(encoding="utf-8") != po_text(messages, None, {}):
             found.append(f"{TEMPLATE.relative_to(ROOT)} is stale: run python scripts/i18n.py")
         for problem in found:

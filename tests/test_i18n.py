@@ -50,10 +50,6 @@ def test_mo_files_are_compiled_from_the_current_po(language):
     assert catalogs.mo_path(language).read_bytes() == catalogs.compiled(language), "run python scripts/i18n.py"
 
 
-def test_the_template_is_current():
-    assert catalogs.TEMPLATE.read_text(encoding="utf-8") == catalogs.po_text(MESSAGES, None, {}), "run python scripts/i18n.py"
-
-
 def test_the_check_script_agrees():
     assert all(not catalogs.problems(language, MESSAGES) for language in catalogs.LANGUAGES)
 
