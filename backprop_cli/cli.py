@@ -174,7 +174,10 @@ def grad(
     if output_format is GradFormat.json:
         from .render.json import write_json
 
-        write_json(result, sys.stdout, steps=not summary, wrt=names)
+        try:
+            write_json(result, sys.stdout, steps=not summary, wrt=names)
+        except BackpropError as error:  # an exact value beyond the range of a JSON number
+            fail(error)
     elif output_format is GradFormat.markdown:
         from .render.markdown import grad_markdown
 

@@ -21,6 +21,7 @@ from .parse import Program
 #: Longest sub-expression shown as a node label; longer ones get a short id like n12.
 MAX_LABEL_CHARS = 28
 _INF = float("inf")
+_OVERFLOW = "overflow: a value is too large for a float (exact values this large cannot go through log or exp)"
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,8 @@ class Graph:
                 values[i] = value
         except BackpropError as error:
             raise type(error)(self._context(i, values, error.message)) from None
+        except OverflowError:
+            raise DomainError(self._context(i, values, _OVERFLOW)) from None
         except (ArithmeticError, ValueError) as error:
             raise DomainError(self._context(i, values, f"{error}")) from None
         return values
@@ -243,6 +246,8 @@ class Graph:
                 locals_[i] = local
         except BackpropError as error:
             raise DomainError(self._context(i, values, error.message)) from None
+        except OverflowError:
+            raise DomainError(self._context(i, values, f"local gradient: {_OVERFLOW}")) from None
         except (ArithmeticError, ValueError) as error:
             raise DomainError(self._context(i, values, f"local gradient: {error}")) from None
         return locals_

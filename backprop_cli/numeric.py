@@ -76,10 +76,11 @@ def check_exact_size(value: Number) -> None:
 
 
 def to_float(value: Number) -> float:
+    """The nearest float; exact values beyond the float range become +-inf."""
     try:
         return float(value)
     except OverflowError:
-        return math.copysign(math.inf, value)
+        return math.inf if value > 0 else -math.inf
 
 
 def fmt(value: Number, digits: int = 6) -> str:

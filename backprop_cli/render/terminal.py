@@ -27,11 +27,11 @@ def render_grad(
 
     num = lambda v: fmt(v, digits)  # noqa: E731 - a local shorthand keeps the rows readable
     graph = result.graph
-    labels = graph.labels
     box = table_box(console)
 
     console.print(f"[bold]Parsed:[/] {_escape(result.parsed)}")
     if not summary:
+        labels = graph.labels  # composed on first use: --summary never pays for them
         forward = Table(title="Forward pass", box=box, title_justify="left")
         for column in ("#", "node", "gate", "inputs", "value"):
             forward.add_column(column, justify="right" if column in ("#", "value") else "left")
@@ -48,16 +48,14 @@ def render_grad(
         fans_out = any(paths > 1 for paths, needed in zip(graph.fanout, graph.needs_grad) if needed)
         columns = ["gate", "input", "upstream", "local gradient", "chained (up x local)", "accumulated"]
         for column in columns + (["fan-out"] if fans_out else []):
-            backward.add_column(column, justify="left" if column in ("gate", "input", "local gradient", "fan-out") else "right")
+            left = column in ("gate", "input", "local gradient", "fan-out")
+            backward.add_column(column, justify="left" if left else "right")
         console.print(
             f"seed: d{result.output}/d{result.output} = 1 at the output node {_escape(labels[graph.output])!s}"
         )
         shown = 0
-        total = 0
-        for step in result.steps():
-            total += 1
-            if max_rows and shown >= max_rows:
-                continue
+        total = graph.step_count()
+        for step in islice(result.steps(), max_rows or None):
             shown += 1
             rule = result.rule(step)
             if not rule.endswith(f": {num(step.local)}"):  # "add: 1" needs no "= 1"
@@ -76,12 +74,15 @@ def render_grad(
         console.print(backward)
         _hidden(console, total - shown, max_rows)
 
-    render_gradients(result, console, digits=digits, wrt=wrt)
+    render_gradients(result, console, digits=digits, wrt=wrt, max_rows=max_rows)
     for note in result.notes:
         console.print(f"note: {_escape(note)}")
 
 
-def render_gradients(result: Result, console, *, digits: int = 6, wrt: list[str] | None = None) -> None:
+def render_gradients(
+    result: Result, console, *, digits: int = 6, wrt: list[str] | None = None, max_rows: int = 0
+) -> None:
+    """The gradients table (at most max_rows rows; 0 shows all) and the check's verdict."""
     from rich.table import Table
 
     num = lambda v: fmt(v, digits)  # noqa: E731
@@ -96,7 +97,8 @@ def render_gradients(result: Result, console, *, digits: int = 6, wrt: list[str]
     if check:
         for column in ("SymPy derivative", "SymPy value", "check"):
             table.add_column(column, justify="right" if column != "SymPy derivative" else "left")
-    for name in wrt or list(graph.inputs):
+    names = wrt or list(graph.inputs)
+    for name in islice(names, max_rows or None):
         node = graph.inputs.get(name, graph.names.get(name))
         gradient = result.grads[node]
         row = [f"d{out}/d{name}", f"[red]{num(gradient)}[/]"]
@@ -113,6 +115,7 @@ def render_gradients(result: Result, console, *, digits: int = 6, wrt: list[str]
             row += ["", "", ""]
         table.add_row(*row)
     console.print(table)
+    _hidden(console, len(names) - min(len(names), max_rows or len(names)), max_rows)
     if result.check is not None:
         check_line = f"check: {result.check.method}"
         if result.check.note:
