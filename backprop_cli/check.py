@@ -62,10 +62,13 @@ DEFAULT_ATOL = 1e-6
 #: Claim kinds: the output value, d output / d input, an intermediate's value and gradient.
 KINDS = ("value", "grad", "node", "node-grad")
 
-#: Graphs larger than this get no mutation diagnoses (each costs one backward pass).
-MAX_DIAGNOSIS_NODES = 5_000
-#: Up to this many paths leaving a node, every proper subset of them is tried for missed-accumulation.
+#: Work allowed for the swapped-rule passes of one entry, in nodes visited (each pass visits
+#: every node): unlimited in practice for homework, about half a second for a huge graph.
+MAX_DIAGNOSIS_WORK = 1_000_000
+#: Up to this many paths leaving a node, every proper subset of them is tried for missed-accumulation;
+#: up to MAX_SINGLE_PATHS, each single path and each "all but one"; beyond, "all but one" only.
 MAX_SUBSET_PATHS = 4
+MAX_SINGLE_PATHS = 64
 #: Programs with more tokens than this are not re-read with other parentheses.
 MAX_PRECEDENCE_TOKENS = 80
 #: Distinct expressions whose graph is kept while grading a batch.
@@ -636,7 +639,7 @@ def resolve(graph: Graph, claim: Claim) -> int:
             )
         raise InputError(
             _("gradient claimed for {name!r}, which is not an input of the expression (inputs: {known})").format(
-                name=name, known=", ".join(graph.inputs) or "-"
+                name=name, known=_some(graph.inputs)
             )
         )
     for table in (graph.names, graph.inputs):
@@ -644,7 +647,7 @@ def resolve(graph: Graph, claim: Claim) -> int:
             return table[name]
     node = _find_subexpression(graph, name)
     if node is None:
-        named = ", ".join(graph.names) or _("none")
+        named = _some(graph.names)
         raise InputError(
             _(
                 "intermediate {name!r} is not a named node, an input or a sub-expression of the expression "
@@ -652,6 +655,26 @@ def resolve(graph: Graph, claim: Claim) -> int:
             ).format(name=name, named=named)
         )
     return node
+
+
+def _some(names: Iterable[str], shown: int = 8) -> str:
+    """``a, b, c and 12 more``: a list of names that stays one line long."""
+    names = list(names)
+    if not names:
+        return _("none")
+    text = ", ".join(names[:shown])
+    if len(names) > shown:
+        text += _(" and {count} more").format(count=len(names) - shown)
+    return text
+
+
+def _sum_text(terms: list[Number], shown: int = 8) -> str:
+    """``1 + 3 + 3``, or ``1 + 3 + ... + 3`` (20 terms) when there are many."""
+    if len(terms) <= shown:
+        return " + ".join(fmt(term) for term in terms)
+    return _("{first} + ... + {last} ({count} terms)").format(
+        first=" + ".join(fmt(term) for term in terms[: shown - 1]), last=fmt(terms[-1]), count=len(terms)
+    )
 
 
 def _find_subexpression(graph: Graph, text: str) -> int | None:
@@ -772,21 +795,29 @@ def _missed_accumulation(graph: Graph, locals_: list[tuple]) -> list[Mutation]:
     for j, leaving in edges.items():
         if len(leaving) < 2:
             continue
-        for kept in _path_subsets(len(leaving)):
+        for dropped in _dropped_paths(len(leaving)):
             changed: dict[int, tuple] = {}
-            for path, (i, k) in enumerate(leaving):
-                if path not in kept:
-                    changed[i] = _replaced(changed.get(i, locals_[i]), k, 0.0)
-            found.append(Mutation("missed-accumulation", j, tuple(changed.items()), (j,), kept))
+            for path in dropped:
+                i, k = leaving[path]
+                changed[i] = _replaced(changed.get(i, locals_[i]), k, 0.0)
+            found.append(Mutation("missed-accumulation", j, tuple(changed.items()), (j,), dropped))
     return found
 
 
-def _path_subsets(count: int) -> list[tuple[int, ...]]:
-    """The paths a student may have counted instead of all ``count``: one path, or (for a few
-    paths) any other proper subset, smallest first."""
-    if count > MAX_SUBSET_PATHS:
-        return [(p,) for p in range(count)] + [tuple(q for q in range(count) if q != p) for p in range(count)]
-    return [kept for size in range(1, count) for kept in itertools.combinations(range(count), size)]
+def _dropped_paths(count: int) -> Iterator[tuple[int, ...]]:
+    """The paths (numbered from 0) a student may have left out of ``count``: for a few paths
+    every choice but none and all, keeping the fewest first; for more, all but one path left
+    out, then one path left out; for very many, one path left out."""
+    if count <= MAX_SUBSET_PATHS:
+        for size in range(1, count):
+            for kept in itertools.combinations(range(count), size):
+                yield tuple(p for p in range(count) if p not in kept)
+        return
+    if count <= MAX_SINGLE_PATHS:
+        for kept in range(count):
+            yield tuple(p for p in range(count) if p != kept)
+    for path in range(count):
+        yield (path,)
 
 
 def _replaced(local: tuple, position: int, value: Number) -> tuple:
@@ -820,6 +851,8 @@ class _Pass:
         self._readings: dict[int, tuple[list, list | None] | None] = {}
         #: the reading that explained a value claim of this entry, if any
         self._misread: int | None = None
+        #: nodes visited by the swapped-rule passes so far (see MAX_DIAGNOSIS_WORK)
+        self._work = 0
 
     # ----------------------------------------------------------------- shown text
 
@@ -827,7 +860,7 @@ class _Pass:
         return self.graph.labels[node]
 
     def rule(self, gate: int, position: int) -> str:
-        return f"{self.graph.gates[gate].name}: {self.graph.gates[gate].rule(position)}"
+        return f"{self.graph.gates[gate].name}: {_(self.graph.gates[gate].rule(position))}"
 
     def rows_into(self, node: int) -> list[tuple[int, int, int]]:
         """(row, gate, position) of the backward-pass rows that add into ``node``; rows count from 1."""
@@ -913,6 +946,8 @@ class _Pass:
             for mutation in self.mutations(code) if above else ():
                 if not any(node == target or above[node] for node in mutation.reaches):
                     continue  # the swapped rule changes the gradients below it only
+                if id(mutation) not in self._mutated and self._work + len(self.graph) > MAX_DIAGNOSIS_WORK:
+                    break  # a huge graph: the remaining mistakes of this kind are not tried
                 grads = self.mutated(mutation)
                 if grads is not None:
                     yield _Candidate(code, grads[target], self.label(mutation.node), self._explainer(mutation, target))
@@ -938,7 +973,7 @@ class _Pass:
         found = self._mutations.get(code)
         if found is None:
             found = []
-            if code in MUTATED_CODES and len(self.graph) <= MAX_DIAGNOSIS_NODES:
+            if code in MUTATED_CODES:
                 found = mutations(code, self.graph, self.values, self.locals)
             self._mutations[code] = found
         return found
@@ -947,6 +982,7 @@ class _Pass:
         """The gradients of the backward pass with the mutation's rule swapped in."""
         key = id(mutation)
         if key not in self._mutated:
+            self._work += len(self.graph)
             locals_ = list(self.locals)
             for node, local in mutation.replaced:
                 locals_[node] = local
@@ -997,14 +1033,25 @@ class _Pass:
             )
         if code == "missed-accumulation":
             into = self.rows_into(node)
-            counted = [str(path + 1) for path in mutation.detail]
+            dropped = set(mutation.detail)
+            counted = [path for path in range(len(into)) if path not in dropped]
             if len(counted) == 1:
                 text = _("{node} feeds {paths} paths and only path {counted} was counted")
-            else:
+            elif len(counted) <= len(dropped):
                 text = _("{node} feeds {paths} paths and only paths {counted} were counted")
-            text = text.format(node=gate, paths=len(into), counted=", ".join(counted))
+            elif len(dropped) == 1:
+                text = _("{node} feeds {paths} paths and path {dropped}, into gate {into}, was left out")
+            else:
+                text = _("{node} feeds {paths} paths and paths {dropped} were left out")
+            text = text.format(
+                node=gate,
+                paths=len(into),
+                counted=_some(str(path + 1) for path in counted),
+                dropped=_some(str(path + 1) for path in sorted(dropped)),
+                into=self.label(into[min(dropped)][1]),
+            )
             text += _("; gradients from every path add up: {contributions} = {total}").format(
-                contributions=" + ".join(fmt(self.chained(consumer, k)) for _row, consumer, k in into),
+                contributions=_sum_text([self.chained(consumer, k) for _row, consumer, k in into]),
                 total=fmt(self.grads[node]),
             )
             if node != target:

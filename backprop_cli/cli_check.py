@@ -35,18 +35,21 @@ def check(
     color: Color = typer.Option(Color.auto, "--color", help="auto: colour and box drawing only on a terminal; NO_COLOR is honoured."),
     lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
-    """Grade claimed values and gradients; for each wrong one, name the likely mistake and the step to look at.
+    """Grade claimed values and gradients; name the likely mistake and the step to look at.
 
     \b
     Examples:
-      backprop check "q = x + y; f = q * z" x=-2 y=5 z=-4 --value -12 --grad x=4 --grad z=3 --node q=3 --node-grad q=-4
+      backprop check "(x+y)*z" x=-2 y=5 z=-4 --value -12 --grad x=4 --grad z=3
+      backprop check "q = x + y; f = q * z" x=-2 y=5 z=-4 --node q=3 --node-grad q=-4
       backprop check "sigmoid(w0*x0 + w1*x1 + w2)" w0=2 x0=-1 w1=-3 x1=-2 w2=-3 --grad w0=-0.7311
       backprop check --batch answers.jsonl --junit report.xml
       backprop check --batch answers.csv --json
 
-    Diagnoses: sign, local-only, missed-accumulation, mul-not-swapped, output-as-local-grad, max-routing,
-    rounding, precedence, unknown (docs/check.md). Exit codes: 0 every claim right, 1 some claim wrong,
-    2 bad input (in a batch: some entry could not be graded; the others are graded all the same).
+    \b
+    Diagnoses (docs/check.md): sign, local-only, missed-accumulation, mul-not-swapped,
+    output-as-local-grad, max-routing, rounding, precedence, unknown.
+    Exit codes: 0 every claim right, 1 some claim wrong, 2 bad input (in a batch: some entry
+    could not be graded; the other entries are graded all the same).
     """
     import sys
 

@@ -391,3 +391,26 @@ def test_exit_codes_of_reports():
 def test_verify_adds_the_sympy_cross_check():
     graded = Grader(verify=True).grade(NEURON, NEURON_VALUES, [make_claim("grad", "w0", "-0.1966")])
     assert graded.ok and graded.check is not None and graded.check.ok and graded.check.method == "sympy"
+
+
+def test_many_paths_and_the_work_limit(monkeypatch):
+    from backprop_cli import check
+
+    # x used 10 times: d/dx = 10; one path alone gives 1, all but one give 9
+    ten = " + ".join(["x"] * 10)
+    assert diagnosed(ten, {"x": 2}, "grad", "x", "1").code == "missed-accumulation"
+    assert diagnosed(ten, {"x": 2}, "grad", "x", "9").code == "missed-accumulation"
+    # used 70 times, only "all but one" is tried (69)
+    seventy = " + ".join(["x"] * 70)
+    assert diagnosed(seventy, {"x": 2}, "grad", "x", "69").code == "missed-accumulation"
+    assert diagnosed(seventy, {"x": 2}, "grad", "x", "1").code == "unknown"
+    # without work allowed for swapped-rule passes, only the cheap diagnoses remain
+    monkeypatch.setattr(check, "MAX_DIAGNOSIS_WORK", 0)
+    assert diagnosed("x*y", {"x": 2, "y": 5}, "grad", "x", "2").code == "unknown"
+    assert diagnosed("x*y", {"x": 2, "y": 5}, "grad", "x", "-5").code == "sign"
+
+
+def test_long_name_lists_stay_short():
+    expression = " + ".join(f"x{i}" for i in range(30))
+    with pytest.raises(InputError, match=r"inputs: x0, x1, x2, x3, x4, x5, x6, x7 and 22 more\)"):
+        grade(expression, {}, ("grad", "w", "1"))

@@ -72,14 +72,14 @@ def test_issue_example(cli):
     assert rows["df/dz"][1:4] == ["3", "3", "ok"]
     assert rows["q"][1:4] == ["3", "3", "ok"]
     assert rows["df/dq"][1:4] == ["-4", "-4", "ok"]
-    assert "4 of 5 claims right" in out
+    assert "claims right: 4 of 5" in out
     assert result.stderr == ""
 
 
 def test_all_right_exits_0(cli):
     result = cli("check", *NEURON, "--value", "0.7311", "--grad", "w0=-0.1966", "--grad", "x1=-0.5898")
     assert result.exit_code == 0, result.stderr
-    assert "3 of 3 claims right" in result.stdout
+    assert "claims right: 3 of 3" in result.stdout
 
 
 def test_sigmoid_neuron_mistakes(cli):
@@ -171,7 +171,7 @@ def test_batch_with_a_broken_line_and_a_missing_value(cli, tmp_path):
     out = result.stdout
     for entry_id, status in (("alice", "correct"), ("bob", "wrong"), ("carol", "wrong"), ("dan", "error"), ("erin", "wrong")):
         assert any(row.startswith(f"| {entry_id} ") and f" {status} " in row for row in out.splitlines()), entry_id
-    assert "6 entries: 1 correct, 3 wrong, 2 not graded; 7 of 12 claims right" in out
+    assert "entries: 6 (1 correct, 3 wrong, 2 not graded); claims right: 7 of 12" in out
     for code in ("sign", "local-only", "output-as-local-grad", "rounding", "missed-accumulation"):
         assert any(row.startswith(f"| {code} ") for row in out.splitlines()), code
 

@@ -53,7 +53,7 @@ def render_answer(graded: Graded, console, *, digits: int = 6) -> None:
         )
     console.print(table)
     right = sum(1 for verdict in graded.verdicts if verdict.ok)
-    console.print(_("{right} of {total} claims right").format(right=right, total=len(graded.verdicts)))
+    console.print(_("claims right: {right} of {total}").format(right=right, total=len(graded.verdicts)))
     _check_line(graded, console)
 
 
@@ -123,8 +123,8 @@ def render_report(report: Report, console, *, digits: int = 6) -> None:
         console.print(counts)
     console.print(
         _(
-            "{entries} entries: {correct} correct, {wrong} wrong, {errors} not graded; "
-            "{claims_correct} of {claims} claims right"
+            "entries: {entries} ({correct} correct, {wrong} wrong, {errors} not graded); "
+            "claims right: {claims_correct} of {claims}"
         ).format(**summary)
     )
 
