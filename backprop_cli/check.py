@@ -647,12 +647,13 @@ def resolve(graph: Graph, claim: Claim) -> int:
             return table[name]
     node = _find_subexpression(graph, name)
     if node is None:
-        named = _some(graph.names)
+        example = next((label for label, gate in zip(graph.labels, graph.gates) if gate not in (INPUT, CONST)), "x + y")
         raise InputError(
             _(
                 "intermediate {name!r} is not a named node, an input or a sub-expression of the expression "
-                "(named: {named}; name one in a staged program such as 'q = x + y; f = q * z')"
-            ).format(name=name, named=named)
+                "(named: {named}); name it in a staged program ('q = x + y; f = q * z') or write the "
+                "sub-expression itself (such as '{example}')"
+            ).format(name=name, named=_some(graph.names), example=example)
         )
     return node
 

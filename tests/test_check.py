@@ -414,3 +414,30 @@ def test_long_name_lists_stay_short():
     expression = " + ".join(f"x{i}" for i in range(30))
     with pytest.raises(InputError, match=r"inputs: x0, x1, x2, x3, x4, x5, x6, x7 and 22 more\)"):
         grade(expression, {}, ("grad", "w", "1"))
+
+
+def test_the_issue_batch_line():
+    # the issue's example names q in "(x+y)*z", which has no staged names: that entry is
+    # reported with what to write instead; naming it by its sub-expression grades it
+    issue = (
+        '{"id": "alice-q1", "expression": "(x+y)*z", "values": {"x": -2, "y": 5, "z": -4},'
+        ' "claims": {"value": -12, "gradients": {"x": -4, "z": 3}, "intermediates": {"q": {"value": 3, "grad": -4}}}}\n'
+    )
+    (entry,) = grade_batch(read_batch([issue])).entries
+    assert "'q' is not a named node" in entry.error and "such as '(x + y)'" in entry.error
+    (entry,) = grade_batch(read_batch([issue.replace('"q"', '"x+y"')])).entries
+    assert entry.ok and len(entry.verdicts) == 5
+
+
+def test_grading_does_not_import_sympy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from backprop_cli.check import Grader, make_claim\n"
+        "Grader().grade('sigmoid(x*y)', {'x': 1, 'y': 2}, [make_claim('grad', 'x', '5')])\n"
+        "print('sympy' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr
