@@ -329,7 +329,7 @@ def _read_jsonl(lines: Iterable[str]) -> Iterator[Entry]:
             continue
         fallback = line_label(number)
         try:
-            record = json.loads(line, parse_float=_JsonNumber, parse_int=_JsonNumber, parse_constant=str)
+            record = _DECODER.decode(line)
         except ValueError as error:
             yield Entry(fallback, line=number, error=_("not valid JSON ({error})").format(error=error))
             continue
@@ -359,7 +359,7 @@ def _read_csv(lines: Iterable[str]) -> Iterator[Entry]:
             if not cell:
                 continue
             try:
-                record[column] = json.loads(cell, parse_float=_JsonNumber, parse_int=_JsonNumber, parse_constant=str)
+                record[column] = _DECODER.decode(cell)
             except ValueError as problem:
                 error = _("column {column} is not valid JSON ({error})").format(column=column, error=problem)
                 break
@@ -589,6 +589,10 @@ class Grader:
 class _JsonNumber(str):
     """A number as written in a JSON document: its text is kept (for the claim's precision)
     and it is known to be a well-formed decimal, so float() reads it directly."""
+
+
+#: JSON numbers keep their text (NaN and Infinity come as text too, and are refused as numbers).
+_DECODER = json.JSONDecoder(parse_float=_JsonNumber, parse_int=_JsonNumber, parse_constant=str)
 
 
 def _input_value(name: str, value: Any) -> Number:
