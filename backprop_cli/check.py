@@ -9,9 +9,10 @@ one mechanism: copy the local gradients of ``Graph.local_gradients``, replace on
 entries by a classic wrong rule (a minus sign dropped, the gate's output used as its local
 gradient, a mul gate that does not swap, a max gate that routes to the wrong input, a fan-out
 node that keeps one path instead of adding them all), rerun ``Graph.backward`` and see whether
-the claim comes out. The edges of ``Graph.steps`` give the local-only values (the chain rule
-not applied), and the same tokens re-read with other parentheses explain wrong values. The
-first mistake that reproduces the claim, in the order of ``CODES``, is the diagnosis.
+the claim comes out. The rows of the backward pass (``Graph.steps``) give the local-only
+values (the chain rule not applied), and the same tokens re-read with other parentheses
+explain wrong values. The first mistake that reproduces the claim, in the order of ``CODES``,
+is the diagnosis.
 
 SymPy is not needed to grade: ``verify=True`` adds its cross-check per entry.
 """
@@ -476,6 +477,7 @@ class Question:
 
     @property
     def readings(self) -> list[Reading]:
+        """The same tokens with one pair of parentheses added or removed (see ``regroupings``)."""
         if self._readings is None:
             self._readings = regroupings(self.expression)
         return self._readings
@@ -508,7 +510,7 @@ class Grader:
                 cached = error
             self._questions[expression] = cached
         if isinstance(cached, BackpropError):
-            raise cached
+            raise cached.with_traceback(None)  # the same error each time, without old tracebacks piling up
         return cached
 
     def grade_entry(self, entry: Entry) -> Graded:
@@ -693,30 +695,23 @@ def _find_subexpression(graph: Graph, text: str) -> int | None:
         return None
     if len(other.program.statements) != 1 or other.program.statements[0][0] is not None:
         return None
-    keys = _structure(graph)
+    table: dict = {}
     first: dict[int, int] = {}
-    for node, key in enumerate(keys):
+    for node, key in enumerate(_structure(graph, table, grow=True)):
         first.setdefault(key, node)
-    wanted = _structure(other, _shared_table(graph))[other.output]
+    wanted = _structure(other, table)[other.output]
     node = first.get(wanted) if wanted is not None else None
     if node is None or graph.gates[node] in (INPUT, CONST):
         return None
     return node
 
 
-def _shared_table(graph: Graph) -> dict:
-    table: dict = {}
-    _structure(graph, table, grow=True)
-    return table
-
-
-def _structure(graph: Graph, table: dict | None = None, grow: bool = False) -> list:
+def _structure(graph: Graph, table: dict, grow: bool = False) -> list:
     """Per node a small integer that is equal for nodes computing the same sub-expression.
 
-    With the ``table`` of another graph (and ``grow`` False), unknown shapes come out as None.
+    ``grow`` adds new shapes to ``table``; without it (the table of another graph), a shape
+    the table does not know comes out as None.
     """
-    growing = grow or table is None
-    table = {} if table is None else table
     ids: list = []
     for node, gate in enumerate(graph.gates):
         if gate is INPUT:
@@ -725,7 +720,7 @@ def _structure(graph: Graph, table: dict | None = None, grow: bool = False) -> l
             key = ("const", float(graph.literals[node]))
         else:
             key = (gate.name, *(ids[j] for j in graph.args[node]))
-        if growing:
+        if grow:
             ids.append(table.setdefault(key, len(table)))
         else:
             ids.append(table.get(key))
