@@ -38,7 +38,7 @@ def backprop_executable() -> list[str]:
 def run_backprop():
     """Run the real entry point in a subprocess, as from a shell."""
 
-    def run(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 60):
+    def run(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 60, cwd=None):
         full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
         return subprocess.run(
             [*backprop_executable(), *args],
@@ -47,6 +47,7 @@ def run_backprop():
             text=True,
             env=full_env,
             timeout=timeout,
+            cwd=cwd,
         )
 
     return run

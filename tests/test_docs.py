@@ -26,16 +26,23 @@ def test_console_examples_are_current(command, shown):
     assert doc_examples.run(command) == shown, "run: python scripts/doc_examples.py --update"
 
 
-def readme_commands() -> list[str]:
+def readme_commands() -> list[tuple[str, int]]:
+    """Each `backprop ...` line of the README's sh blocks, with the exit code its comment names."""
     text = (ROOT / "README.md").read_text()
     lines = [line for block in re.findall(r"```sh\n(.*?)```", text, re.DOTALL) for line in block.splitlines()]
-    return [line.split("  #")[0].strip() for line in lines if line.startswith("backprop ")]
+    commands = []
+    for line in lines:
+        if line.startswith("backprop "):
+            command, _, comment = line.partition("  #")
+            code = re.search(r"exit (\d)", comment)
+            commands.append((command.strip(), int(code.group(1)) if code else 0))
+    return commands
 
 
-@pytest.mark.parametrize("command", readme_commands())
-def test_readme_examples_run(command, run_backprop):
-    done = run_backprop(*shlex.split(command)[1:])
-    assert done.returncode == 0, done.stderr
+@pytest.mark.parametrize("command, exit_code", readme_commands())
+def test_readme_examples_run(command, exit_code, run_backprop, tmp_path):
+    done = run_backprop(*shlex.split(command)[1:], cwd=ROOT)
+    assert done.returncode == exit_code, done.stderr
     assert done.stdout
 
 
