@@ -44,6 +44,8 @@ def child_env() -> dict[str, str]:
 class Run:
     seconds: float
     peak_mb: float
+    #: user + system CPU time of the child: less disturbed by other work on the machine
+    cpu_seconds: float
     returncode: int
     stdout: bytes
     stderr: bytes
@@ -64,13 +66,23 @@ def timed(command: list[str], stdin: Path | None = None, stdout_to: Path | None 
             seconds = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
     output = out_path.read_bytes() if out_path.stat().st_size < 10_000_000 else b""
-    return Run(seconds, usage.ru_maxrss / 1024, child.returncode, output, err_path.read_bytes())
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, usage.ru_maxrss / 1024, cpu, child.returncode, output, err_path.read_bytes())
 
 
-def median_seconds(command: list[str], repeat: int, stdin: Path | None = None) -> float:
-    """Median wall time of `repeat` runs (after one warm-up run that also writes .pyc files)."""
-    timed(command, stdin)
-    return statistics.median(timed(command, stdin).seconds for _ in range(repeat))
+def median_cpu_seconds(commands: dict[str, list[str]], repeat: int) -> dict[str, float]:
+    """Median CPU time (user + system) of each command over `repeat` rounds.
+
+    The commands take turns within each round, after one warm-up round (which also writes
+    the .pyc files a user would have), so a burst of load elsewhere hits them all alike.
+    """
+    for command in commands.values():
+        timed(command)
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            samples[name].append(timed(command).cpu_seconds)
+    return {name: statistics.median(times) for name, times in samples.items()}
 
 
 def cached(name: str, text: str) -> Path:
