@@ -45,7 +45,7 @@ def _unary(children):
         "sqrt": sp.sqrt,
         "sigmoid": lambda a: 1 / (1 + sp.exp(-a)),
         "tanh": sp.tanh,
-        "relu": lambda a: sp.Max(0, a),
+        "relu": lambda a: sp.Max(0, a, evaluate=False),
         "abs": sp.Abs,
         "sin": sp.sin,
         "cos": sp.cos,
@@ -59,7 +59,7 @@ def _unary(children):
 def _other(children):
     power = st.tuples(children, st.integers(2, 3)).map(lambda t: (f"({t[0][0]}) ** {t[1]}", t[0][1] ** t[1]))
     extreme = st.tuples(st.sampled_from(["max", "min"]), children, children).map(
-        lambda t: (f"{t[0]}({t[1][0]}, {t[2][0]})", (sp.Max if t[0] == "max" else sp.Min)(t[1][1], t[2][1]))
+        lambda t: (f"{t[0]}({t[1][0]}, {t[2][0]})", (sp.Max if t[0] == "max" else sp.Min)(t[1][1], t[2][1], evaluate=False))
     )
     return st.one_of(power, extreme)
 
@@ -70,13 +70,24 @@ points = st.fixed_dictionaries({name: st.floats(-3, 3, allow_nan=False).map(lamb
 
 def engine_or_reject(text: str, point: dict):
     try:
-        return grad(text, point)
+        result = grad(text, point)
     except BackpropError:
         assume(False)  # outside a gate's domain (log of a negative, division by 0): not a case
+    # at a kink (relu(0), a max tie) the engine follows a documented convention, not calculus;
+    # SymPy may even simplify the kink away (max(x, min(x, y)) is x)
+    assume(not result.graph.kinks(result.values))
+    return result
 
 
 def smooth_here(symbolic, point) -> bool:
-    """True when no max/min/abs/relu sits exactly on its kink and nothing is complex."""
+    """True when no max/min/abs/relu sits on or next to its kink and nothing is complex."""
+    try:
+        return _smooth_here(symbolic, point)
+    except (TypeError, ValueError):  # a sub-expression SymPy cannot compare as a real number
+        return False
+
+
+def _smooth_here(symbolic, point) -> bool:
     for node in sp.preorder_traversal(symbolic):
         if isinstance(node, (sp.Max, sp.Min)):
             values = [float(a.subs(point)) for a in node.args]
