@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: what a mistyped option looks like where `grad` expects its expression ("--jsn")
+_OPTION_LIKE = re.compile(r"--[a-z][a-z-]+")
 
 
 class Color(str, Enum):
@@ -123,7 +125,8 @@ def wrt_names(wrt: str | None, graph) -> list[str] | None:
     return names
 
 
-@app.command()
+# an expression may start with '-' ("-x**2"): unknown options are read as the expression
+@app.command(context_settings={"ignore_unknown_options": True})
 def grad(
     expression: str = typer.Argument(..., metavar="EXPR", help="Expression or staged program ('q = x + y; f = q * z'); '-' reads standard input."),
     assignments: list[str] | None = typer.Argument(None, metavar="[NAME=VALUE]...", help="Values of the variables, e.g. x=-2 y=5 z=-4 (fractions like 11/5 too)."),
@@ -162,6 +165,8 @@ def grad(
         output_format = GradFormat.json
     stdin_used: list[bool] = []
     try:
+        if _OPTION_LIKE.fullmatch(expression):
+            raise InputError(f"no such option: {expression} (see backprop grad --help)")
         text = read_expression(expression, stdin_used)
         values = read_values(assignments or [], values_file, stdin_used)
         result = compute(text, values, exact=exact, check=not no_check, check_method=check_method.value)

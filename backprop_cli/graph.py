@@ -15,7 +15,7 @@ from functools import cached_property
 
 from .errors import BackpropError, DomainError, InputError, ParseError, locate
 from .gates import CONST, GATES, INPUT, Gate
-from .numeric import Number, check_exact_size, fmt, literal
+from .numeric import ExactBudget, Number, fmt, literal
 from .parse import Program
 
 #: Longest sub-expression shown as a node label; longer ones get a short id like n12.
@@ -38,6 +38,11 @@ class Step:
     #: 1-based index of this contribution among the paths leaving the input, and their count
     path: int
     paths: int
+
+
+def _short(text: str) -> str:
+    """A number for an error message: huge exact fractions are cut in the middle."""
+    return text if len(text) <= 40 else f"{text[:15]}...{text[-15:]} ({len(text):,} characters)"
 
 
 class Graph:
@@ -188,6 +193,7 @@ class Graph:
         """Evaluate every node; returns the list of values in node order."""
         values = self.leaf_values(inputs, exact)
         gates, args = self.gates, self.args
+        budget = ExactBudget()
         i = 0
         try:
             for i, operands in enumerate(args):
@@ -202,8 +208,8 @@ class Graph:
                     value = forward(*[values[j] for j in operands])
                 if not -_INF < value < _INF:
                     raise DomainError("overflow: the result is too large for a float")
-                if exact and isinstance(value, Fraction):
-                    check_exact_size(value)
+                if exact:
+                    budget.spend(value)
                 values[i] = value
         except BackpropError as error:
             raise type(error)(self._context(i, values, error.message)) from None
@@ -215,7 +221,7 @@ class Graph:
 
     def _context(self, node: int, values: list, message: str) -> str:
         shown = ", ".join(
-            self.labels[j] if self.gates[j] is CONST else f"{self.labels[j]} = {fmt(values[j])}"
+            self.labels[j] if self.gates[j] is CONST else f"{self.labels[j]} = {_short(fmt(values[j]))}"
             for j in self.args[node][:4]
         )
         return f"{self.gates[node].name} at node {self.labels[node]!r}: {message} (inputs: {shown})"
@@ -257,6 +263,8 @@ class Graph:
         grads: list = [0 * seed] * len(self.gates)
         grads[self.output] = seed
         args, needs_grad = self.args, self.needs_grad
+        exact = isinstance(seed, Fraction)
+        budget = ExactBudget()  # exact gradients can grow step by step, as values can
         for i in range(self.output, -1, -1):
             upstream = grads[i]
             if upstream == 0 or not args[i]:
@@ -264,6 +272,8 @@ class Graph:
             for j, local in zip(args[i], locals_[i]):
                 if needs_grad[j]:
                     grads[j] = grads[j] + upstream * local
+                    if exact:
+                        budget.spend(grads[j])
         for name, node in self.inputs.items():
             if not -_INF < grads[node] < _INF:
                 raise DomainError(f"overflow: the gradient for {name!r} is too large for a float")

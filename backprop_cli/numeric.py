@@ -11,15 +11,19 @@ from .errors import InputError, LimitError
 Number = float | Fraction | int
 
 #: Exact mode refuses numbers whose numerator or denominator exceeds this many bits
-#: (about 30,000 decimal digits): beyond it arithmetic gets slow without teaching anything.
-MAX_EXACT_BITS = 100_000
+#: (about 3,000 decimal digits): beyond it arithmetic gets slow without teaching anything.
+MAX_EXACT_BITS = 10_000
 #: A decimal exponent larger than this in exact mode would build a gigantic integer.
-MAX_EXACT_EXPONENT = 10_000
+MAX_EXACT_EXPONENT = 3_000
+#: Budget of one exact forward or backward pass: the sum over its results of their size in
+#: bits, squared (keeping a fraction in lowest terms costs about that). 5e11 is about a second
+#: here; it stops chains whose fractions grow a little at every step (bench/bench_exact.py).
+MAX_EXACT_WORK = 5 * 10**11
 #: Longest numeric literal accepted (a float holds 17 significant digits).
 MAX_LITERAL_CHARS = 400
 
 _DECIMAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_VALUE = re.compile(rf"\s*({_DECIMAL})(?:\s*/\s*({_DECIMAL}))?\s*")
+_VALUE = re.compile(rf"\s*({_DECIMAL})(?:\s*/\s*({_DECIMAL}))?\s*", re.ASCII)
 
 
 def parse_number(text: str, exact: bool, what: str = "value") -> Number:
@@ -73,6 +77,28 @@ def check_exact_size(value: Number) -> None:
         raise LimitError(
             f"exact value needs more than {MAX_EXACT_BITS} bits; drop --exact to use floats"
         )
+
+
+class ExactBudget:
+    """Keeps one pass of exact arithmetic bounded in size and in total work."""
+
+    def __init__(self) -> None:
+        self.spent = 0
+        self.steps = 0
+
+    def spend(self, value: Number) -> None:
+        """Account for one exact result; LimitError when it or the pass grew too large."""
+        if not isinstance(value, Fraction):
+            return
+        check_exact_size(value)
+        bits = max(value.numerator.bit_length(), value.denominator.bit_length())
+        self.spent += bits * bits
+        self.steps += 1
+        if self.spent > MAX_EXACT_WORK:
+            raise LimitError(
+                f"exact arithmetic is growing too costly: after {self.steps:,} steps the fractions "
+                f"have up to {bits * 3 // 10:,} digits; drop --exact to use floats"
+            )
 
 
 def to_float(value: Number) -> float:

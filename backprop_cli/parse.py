@@ -43,7 +43,7 @@ _TOKEN = re.compile(
     r"|(?P<comment>\#[^\n]*)"
     r"|(?P<bad>.)"
     r"|(?P<end>$))",
-    re.DOTALL,
+    re.DOTALL | re.ASCII,  # ASCII digits only: a full-width "２" is named as a look-alike
 )
 
 _BINARY = {"+": (1, False), "-": (1, False), "*": (2, False), "/": (2, False), "**": (4, True), "^": (4, True)}
