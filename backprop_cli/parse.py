@@ -46,11 +46,15 @@ _TOKEN = re.compile(
     re.DOTALL | re.ASCII,  # ASCII digits only: a full-width "２" is named as a look-alike
 )
 
-_BINARY = {"+": (1, False), "-": (1, False), "*": (2, False), "/": (2, False), "**": (4, True), "^": (4, True)}
+#: operator -> (precedence, how far it reduces): an arriving operator turns every stacked
+#: operator that binds tighter than the second number into a node first. That is every one
+#: of equal precedence too for left-associative + - * /, but not for right-associative **.
+_BINARY = {"+": (1, 0.5), "-": (1, 0.5), "*": (2, 1.5), "/": (2, 1.5), "**": (4, 4), "^": (4, 4)}
 _NEG_PRECEDENCE = 3  # between * and **, as in Python
 _OPERATOR_GATES = {**OPERATORS, "^": "pow"}
 
 # operator-stack entry kinds: the first two are operators, the last two open a parenthesis
+# (with precedence 0, so that no operator reduces past them)
 _BIN, _NEG, _PAREN, _CALL = range(4)
 
 
@@ -231,17 +235,15 @@ def parse(source: str) -> Program:
                     match.start(kind),
                 )
         elif text in _BINARY:
-            precedence, right_assoc = _BINARY[text]
-            while stack and stack[-1][0] <= _NEG and (
-                stack[-1][1] > precedence or (stack[-1][1] == precedence and not right_assoc)
-            ):
+            precedence, reduces_above = _BINARY[text]
+            while stack and stack[-1][1] > reduces_above:
                 reduce(stack.pop())
             if text == "^":
                 program.caret_power = True
             push((_BIN, precedence, text, match.start(kind)))
             expect_operand = True
         elif text == ")" or text == ",":
-            while stack and stack[-1][0] <= _NEG:
+            while stack and stack[-1][1] > 0:  # every operator since the parenthesis
                 reduce(stack.pop())
             if not stack:
                 what = "unmatched ')'" if text == ")" else "',' outside a function call"

@@ -266,3 +266,39 @@ def test_benchmark_page_commands_run():
         done = subprocess.run([sys.executable, *words[1:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
         assert "Traceback" not in done.stderr, done.stderr[-2000:]
         assert done.stdout.strip(), command
+
+
+# ------------------------------------------------------------ streamed JSON
+
+
+@pytest.mark.parametrize(
+    "expression, values, exact",
+    [
+        ("(x+y)*z", {"x": -2, "y": 5, "z": -4}, False),
+        ("q = x + y; f = q * z", {"x": -2, "y": 5, "z": -4}, False),
+        ("x*0*y + x", {"x": -1, "y": 2}, False),  # a -0.0 contribution
+        ("relu(-x)*y + max(x, x)", {"x": 1, "y": -2}, False),  # 0 gradients, a tie
+        ("x*x + x", {"x": 3}, False),  # fan-out: running sums
+        ("apple*apple_num*tax", {"apple": 100, "apple_num": 2, "tax": "1.1"}, True),
+        ("x * exp(y)", {"x": "1/3", "y": 0}, True),
+    ],
+)
+def test_streamed_json_is_the_documented_document(expression, values, exact):
+    """The fast writer prints exactly json.dumps(result.to_dict()), rows on their own lines."""
+    import io
+
+    from backprop_cli.render.json import write_json
+
+    result = grad(expression, values, exact=exact)
+    for steps in (True, False):
+        stream = io.StringIO()
+        write_json(result, stream, steps=steps)
+        expected = json.dumps(result.to_dict(steps), ensure_ascii=False, allow_nan=False) + "\n"
+        assert stream.getvalue().replace(",\n {", ", {") == expected
+
+
+def test_exact_values_beyond_float_range_are_a_clear_json_error(cli):
+    result = cli("grad", "x*x", "x=1e200", "--exact", "--json", "--no-check")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert one_line_error(result.stderr) and "beyond the range of a float" in result.stderr
+    assert cli("grad", "x*x", "x=1e200", "--exact", "--no-check").exit_code == 0  # the tables show it exactly

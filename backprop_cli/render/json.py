@@ -67,16 +67,24 @@ def _step_lines(result: Result) -> Iterator[str]:
     graph = result.graph
     gates = graph.gates
     rules: dict[tuple, str] = {}  # (gate, position) -> the rule as a JSON string
+    # writing a float costs more than anything else here, so no float is written twice: a
+    # gate's edges share its upstream gradient, and the first path's running sum is the
+    # contribution itself (unless that is -0.0, which 0.0 + -0.0 turns into 0.0)
+    last_gate, upstream_text = -1, ""
     for gate, input, position, upstream, local, contribution, accumulated, path, paths in graph.step_rows(
         result.locals, result.grads
     ):
+        if gate != last_gate:
+            last_gate, upstream_text = gate, repr(float(upstream))
         rule = rules.get((gates[gate], position))
         if rule is None:
             rule = rules[gates[gate], position] = _quote(result.rule_text(gate, position))
+        contribution_text = repr(float(contribution))
+        accumulated_text = contribution_text if path == 1 and contribution else repr(float(accumulated))
         yield (
-            f'{{"gate": {gate}, "input": {input}, "rule": {rule}, "upstream": {float(upstream)!r}, '
-            f'"local": {float(local)!r}, "contribution": {float(contribution)!r}, '
-            f'"accumulated": {float(accumulated)!r}, "path": {path}, "paths": {paths}}}'
+            f'{{"gate": {gate}, "input": {input}, "rule": {rule}, "upstream": {upstream_text}, '
+            f'"local": {float(local)!r}, "contribution": {contribution_text}, '
+            f'"accumulated": {accumulated_text}, "path": {path}, "paths": {paths}}}'
         )
 
 
