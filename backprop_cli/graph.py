@@ -87,6 +87,7 @@ class Graph:
         statement_of_root = {root: name for name, root, _ in program.statements if name}
         node_of: list[int] = [0] * len(program.ops)
         self._node_of = node_of
+        literals = self.literals
         for s, op in enumerate(program.ops):
             if op == "var":
                 text = program.texts[s]
@@ -101,32 +102,25 @@ class Graph:
                         args.append(())
                         offsets.append(program.offsets[s])
                 node_of[s] = node
-            else:
+            else:  # a number, or a gate over earlier nodes
                 node_of[s] = len(gates)
-                self._add_gate(s, op, node_of)
+                operands = program.args[s]
+                if op == "num":
+                    literals[len(gates)] = program.texts[s]
+                    gates.append(CONST)
+                    args.append(())
+                elif len(operands) == 2:
+                    gates.append(GATES[op])
+                    args.append((node_of[operands[0]], node_of[operands[1]]))
+                else:
+                    gates.append(GATES[op])
+                    args.append(tuple([node_of[k] for k in operands]))
+                offsets.append(program.offsets[s])
             if s in statement_of_root:
                 name = statement_of_root[s]
                 if name in names:
                     raise ParseError(f"{name!r} is assigned twice", source, program.offsets[s])
                 names[name] = node_of[s]  # 'q = x' names the input node itself
-
-    def _add_gate(self, s: int, op: str, node_of: list[int]) -> None:
-        """Append the graph node of syntax node s (a number or a gate over earlier nodes)."""
-        program = self.program
-        if op == "num":
-            self.literals[len(self.gates)] = program.texts[s]
-            self.gates.append(CONST)
-            self.args.append(())
-        else:
-            operands = program.args[s]
-            self.gates.append(GATES[op])
-            if len(operands) == 2:
-                self.args.append((node_of[operands[0]], node_of[operands[1]]))
-            elif len(operands) == 1:
-                self.args.append((node_of[operands[0]],))
-            else:
-                self.args.append(tuple([node_of[k] for k in operands]))
-        self.offsets.append(program.offsets[s])
 
     @cached_property
     def labels(self) -> list[str]:
@@ -148,19 +142,16 @@ class Graph:
             elif gate is CONST:
                 label = literals[index]
             else:
-                label = self._compose_label(gate, [labels[j] for j in operands], index)
+                if gate.symbol and len(operands) == 2:  # written with its operator: (a + b)
+                    label = f"({labels[operands[0]]} {gate.symbol} {labels[operands[1]]})"
+                elif gate.name == "neg":
+                    label = f"-{labels[operands[0]]}"
+                else:
+                    label = f"{gate.name}({', '.join([labels[j] for j in operands])})"
+                if len(label) > MAX_LABEL_CHARS:
+                    label = f"n{index}"
             labels.append(label)
         return labels
-
-    @staticmethod
-    def _compose_label(gate: Gate, names: list[str], index: int) -> str:
-        if gate.name == "neg":
-            text = f"-{names[0]}"
-        elif gate.symbol and len(names) == 2:
-            text = f"({names[0]} {gate.symbol} {names[1]})"
-        else:
-            text = f"{gate.name}({', '.join(names)})"
-        return text if len(text) <= MAX_LABEL_CHARS else f"n{index}"
 
     # ------------------------------------------------------------------ forward
 

@@ -60,7 +60,8 @@ def literal(text: str, exact: bool) -> Number:
             )
         return Fraction(text)
     value = float(text)
-    check_finite(value, f"number {text!r}")
+    if not math.isfinite(value):
+        check_finite(value, f"number {text!r}")  # raises
     return value
 
 

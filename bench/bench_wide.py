@@ -6,8 +6,8 @@ and running backward() (bench/micrograd_wide.py, in its own process). Both sides
 whole processes, wall clock, and micrograd's in-process build + backward time is shown too.
 Every gradient is checked against the sum worked out by hand (each active term adds c_i, d_i).
 
-Target: backprop under a quarter of micrograd's time; goal: a tenth of its time and a fifth
-of its memory.
+Target: backprop under a quarter of micrograd's time (whole process against whole process;
+the exit code says whether it holds); goal: a tenth of its time and a fifth of its memory.
 
 Run: python bench/bench_wide.py [--terms 100000]
 """
@@ -63,7 +63,7 @@ def main() -> int:
         header = json_header(output)
         got = header["gradients"]["x"], header["gradients"]["y"]
         correct = close(got[0], expected[0], 1e-6) and close(got[1], expected[1], 1e-6)
-        ok &= correct
+        ok &= correct and (QUICK or mine.seconds / micrograd.seconds < 0.25)
         size = output.stat().st_size / 1e6
         ratio = mine.seconds / micrograd.seconds
         strict = mine.seconds / inside["seconds"]

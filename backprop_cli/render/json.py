@@ -54,8 +54,12 @@ def _node_lines(result: Result) -> Iterator[str]:
     for node, (label, gate, operands, value, grad) in enumerate(
         zip(graph.labels, graph.gates, graph.args, result.values, result.grads)
     ):
+        if len(operands) == 2:
+            inputs = f"[{operands[0]}, {operands[1]}]"
+        else:
+            inputs = "[]" if not operands else repr(list(operands))
         yield (
-            f'{{"id": {node}, "label": {_quote(label)}, "gate": "{gate.name}", "inputs": {list(operands)!r}, '
+            f'{{"id": {node}, "label": {_quote(label)}, "gate": "{gate.name}", "inputs": {inputs}, '
             f'"value": {float(value)!r}, "grad": {float(grad)!r}}}'
         )
 
