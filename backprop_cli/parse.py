@@ -183,6 +183,7 @@ def parse(source: str) -> Program:
                 expect_operand = False
             elif kind == "name":
                 if text in GATES:
+                    _check_next_character(source, match.end())  # 'exp＋': name the '＋' first
                     raise ParseError(f"{text!r} is a function: write {text}(...)", source, match.start(kind))
                 if len(ops) >= MAX_NODES:
                     add("var", (), text, 0)  # raises the node-limit error
@@ -286,6 +287,15 @@ def parse(source: str) -> Program:
     if not program.statements:
         raise ParseError("empty expression", source, 0)
     return program
+
+
+def _check_next_character(source: str, offset: int) -> None:
+    """Raise the unexpected-character error if the token at offset (after a comment) is one."""
+    following = _TOKEN.match(source, offset)
+    if following.lastgroup == "comment":
+        following = _TOKEN.match(source, following.end())
+    if following.lastgroup == "bad":
+        raise _bad_character(source, following.group("bad"), following.start("bad"))
 
 
 def _call(program: Program, output: list[int], entry: tuple) -> None:

@@ -10,6 +10,7 @@ fast on two cores; the 1 MB inputs run a handful of times.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -302,3 +303,22 @@ def test_exact_values_beyond_float_range_are_a_clear_json_error(cli):
     assert result.exit_code == 2 and result.stdout == ""
     assert one_line_error(result.stderr) and "beyond the range of a float" in result.stderr
     assert cli("grad", "x*x", "x=1e200", "--exact", "--no-check").exit_code == 0  # the tables show it exactly
+
+
+def test_a_failure_inside_sympy_falls_back_without_a_traceback():
+    """SymPy writes d|u|/du with re() and im() when it cannot prove u real (z**y): the check
+    evaluates them for real numbers; any other failure inside SymPy hands over to finite
+    differences instead of printing a thread's traceback."""
+    import threading
+
+    escaped = []
+    previous, threading.excepthook = threading.excepthook, escaped.append
+    try:
+        result = grad("abs(z ** y - 1 / z)", {"y": -1.5, "z": 2}, check=True)
+        # d/dy |2^y - 1/2| at y = -1.5: 2^y - 1/2 < 0, so -(2^y ln 2)
+        assert result.check.ok and result.gradients["y"] == pytest.approx(-(2**-1.5) * math.log(2))
+        other = grad("abs((-(2 - z) ^ max(abs(-1), relu(y))) + (-(y + x) + relu(-3)))", {"x": 0.5, "y": -1.5, "z": 2}, check=True)
+        assert other.check.ok
+    finally:
+        threading.excepthook = previous
+    assert not escaped
