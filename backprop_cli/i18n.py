@@ -30,8 +30,16 @@ def language_from_environment() -> str:
 
 
 def set_language(language: str | None = None) -> str:
-    """Switch every later ``_()`` to ``language`` (None: from the environment)."""
+    """Switch every later ``_()`` to ``language`` (None: from the environment).
+
+    An unknown language asked for explicitly is an InputError; one from the environment
+    (LANG=fr_FR) quietly falls back to English, as gettext programs do.
+    """
     global _translation, _language
+    if language is not None and language not in LANGUAGES:
+        from .errors import InputError
+
+        raise InputError(f"--lang: unknown language {language!r} (available: {', '.join(LANGUAGES)})")
     _language = language or language_from_environment()
     _translation = gettext.translation(DOMAIN, LOCALE_DIR, languages=[_language], fallback=True)
     return _language
