@@ -70,7 +70,7 @@ def _step_lines(result: Result) -> Iterator[str]:
         return
     graph = result.graph
     gates = graph.gates
-    rules: dict[tuple, str] = {}  # (gate, position) -> the rule as a JSON string
+    rules: dict[tuple, str] = {}  # (gate name, position) -> the rule as a JSON string
     # writing a float costs more than anything else here, so no float is written twice: a
     # gate's edges share its upstream gradient, and the first path's running sum is the
     # contribution itself (unless that is -0.0, which 0.0 + -0.0 turns into 0.0)
@@ -80,9 +80,9 @@ def _step_lines(result: Result) -> Iterator[str]:
     ):
         if gate != last_gate:
             last_gate, upstream_text = gate, repr(float(upstream))
-        rule = rules.get((gates[gate], position))
+        rule = rules.get((gates[gate].name, position))
         if rule is None:
-            rule = rules[gates[gate], position] = _quote(result.rule_text(gate, position))
+            rule = rules[gates[gate].name, position] = _quote(result.rule_text(gate, position))
         contribution_text = repr(float(contribution))
         accumulated_text = contribution_text if path == 1 and contribution else repr(float(accumulated))
         yield (

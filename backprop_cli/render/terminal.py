@@ -11,6 +11,8 @@ from .console import table_box
 
 #: Longest symbolic derivative shown in the terminal (JSON carries it whole).
 MAX_SYMBOLIC_CHARS = 60
+#: Longer echoes are printed as one line, not wrapped to the width of the console.
+LONG_ECHO_CHARS = 10_000
 
 
 def render_grad(
@@ -24,12 +26,16 @@ def render_grad(
 ) -> None:
     """Print every section of `backprop grad` to a Rich console."""
     from rich.table import Table
+    from rich.text import Text
 
     num = lambda v: fmt(v, digits)  # noqa: E731 - a local shorthand keeps the rows readable
     graph = result.graph
     box = table_box(console)
 
-    console.print(f"[bold]Parsed:[/] {_escape(result.parsed)}")
+    # a generated expression can echo to megabytes: past LONG_ECHO_CHARS the line is left to
+    # the terminal to wrap (Rich would spend seconds cutting it into lines)
+    parsed = Text.assemble(("Parsed:", "bold"), " ", result.parsed)
+    console.print(parsed, soft_wrap=len(result.parsed) > LONG_ECHO_CHARS)
     if not summary:
         labels = graph.labels  # composed on first use: --summary never pays for them
         forward = Table(title="Forward pass", box=box, title_justify="left")
