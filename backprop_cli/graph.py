@@ -169,15 +169,17 @@ class Graph:
             )
         for name, node in self.inputs.items():
             values[node] = inputs[name]
-        for node, value in self._literal_values(exact):
+        for node, value in zip(self.literals, self._literal_values(exact)):
             values[node] = value
         return values
 
-    def _literal_values(self, exact: bool) -> list[tuple[int, Number]]:
-        """(node, value) of every number written in the expression, converted once per mode."""
+    def _literal_values(self, exact: bool) -> list[Number]:
+        """The value of every number written in the expression (in the order of
+        self.literals), converted once per mode: finite differences and training loops
+        evaluate the same graph many times."""
         cache = self.__dict__.setdefault("_literal_cache", {})
         if exact not in cache:
-            cache[exact] = [(node, literal(text, exact)) for node, text in self.literals.items()]
+            cache[exact] = [literal(text, exact) for text in self.literals.values()]
         return cache[exact]
 
     def forward(self, inputs: Mapping[str, Number], exact: bool = False) -> list:
