@@ -31,7 +31,7 @@ def graph(
     output: str | None = typer.Option(None, "-o", "--output", metavar="FILE", help="Write to FILE instead of standard output (needed for png and pdf)."),
     max_nodes: int = typer.Option(200, "--max-nodes", min=1, help="Nodes drawn (dot, svg, png, pdf, mermaid: the ones nearest the output) or tree lines shown."),
     show_all: bool = typer.Option(False, "--all", help="Draw every node, however large the graph (the tree stays cut at --max-depth)."),
-    max_depth: int = typer.Option(25, "--max-depth", min=1, max=1000, help="Tree levels shown; deeper levels are cut with a note."),
+    max_depth: int = typer.Option(25, "--max-depth", min=1, max=200, help="Tree levels shown; deeper levels are cut with a note."),
     exact: bool = typer.Option(False, "--exact", help="Exact fractions where the gates allow it (2.2 is 11/5)."),
     digits: int = typer.Option(6, "--digits", min=1, max=17, help="Significant digits shown."),
     color: Color = typer.Option(Color.auto, "--color", help="Tree colours: auto (on a terminal only; NO_COLOR is honoured), always, never."),

@@ -118,24 +118,29 @@ def grad_document(result: Result, *, digits: int = 6, wrt: list[str] | None = No
         )
     blocks.append(forward)
 
+    fans_out = any(paths > 1 for paths, needed in zip(graph.fanout, graph.needs_grad) if needed)
+    columns = [_("gate"), _("input"), _("upstream"), _("local gradient"), _("chained (up x local)"), _("accumulated")]
     backward = Table(
         _("Backward pass"),
-        [_("gate"), _("input"), _("upstream"), _("local gradient"), _("chained = upstream x local"), _("accumulated")],
-        "llrlrr",
+        columns + ([_("fan-out")] if fans_out else []),
+        "llrlrr" + ("l" if fans_out else ""),
         before=[(_("seed:") + " ", partial(out, out), " = 1 " + _("at the output node") + " ", Code(labels[graph.output]))],
     )
     for step in result.steps():
-        accumulated: Cell = (num(step.accumulated),)
-        if step.paths > 1:
-            accumulated += (" " + _("(fan-out: path {path} of {paths}, added)").format(path=step.path, paths=step.paths),)
-        backward.rows.append([
+        local: Cell = (Code(result.rule(step)),)
+        if not result.rule(step).endswith(f": {fmt(step.local, digits)}"):  # "add: 1" needs no "= 1"
+            local += (" = ", num(step.local))
+        row = [
             (Code(labels[step.gate]),),
             (Code(labels[step.input]),),
             (num(step.upstream),),
-            (Code(result.rule(step)), " = ", num(step.local)),
+            local,
             (num(step.contribution),),
-            accumulated,
-        ])
+            (num(step.accumulated),),
+        ]
+        if fans_out:
+            row.append((_("+= path {path} of {paths}").format(path=step.path, paths=step.paths),) if step.paths > 1 else ())
+        backward.rows.append(row)
     blocks.append(backward)
 
     names = wrt or list(graph.inputs)

@@ -141,7 +141,7 @@ def render_graph_tree(
         parsed = _("{start}... ({count:,} characters; --all prints it whole)").format(
             start=parsed[:MAX_ECHO_CHARS], count=len(parsed)
         )
-    console.print(Text.assemble((_("Parsed:"), "bold"), " ", parsed))
+    console.print(Text.assemble((_("Parsed:"), "bold"), " ", parsed), soft_wrap=True)  # one line, never wrapped
     if result is None:
         console.print(_("No values given: the structure only (pass NAME=VALUE to see values and gradients)."))
     else:
