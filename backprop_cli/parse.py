@@ -80,12 +80,16 @@ class Program:
         """Append one node (after its operands) and return its index."""
         index = len(self.ops)
         if index >= MAX_NODES:
-            raise LimitError(f"expression has more than {MAX_NODES:,} nodes (the limit)")
+            raise _too_many_nodes()
         self.ops.append(op)
         self.args.append(args)
         self.texts.append(text)
         self.offsets.append(offset)
         return index
+
+
+def _too_many_nodes() -> LimitError:
+    return LimitError(f"expression has more than {MAX_NODES:,} nodes (the limit)")
 
 
 def _describe(token: str) -> str:
@@ -174,7 +178,7 @@ def parse(source: str) -> Program:
                 start = match.start(kind)
             if kind == "num":
                 if len(ops) >= MAX_NODES:
-                    add("num", (), text, 0)  # raises the node-limit error
+                    raise _too_many_nodes()
                 output.append(len(ops))
                 ops.append("num")
                 args.append(())
@@ -186,7 +190,7 @@ def parse(source: str) -> Program:
                     _check_next_character(source, match.end())  # 'exp＋': name the '＋' first
                     raise ParseError(f"{text!r} is a function: write {text}(...)", source, match.start(kind))
                 if len(ops) >= MAX_NODES:
-                    add("var", (), text, 0)  # raises the node-limit error
+                    raise _too_many_nodes()
                 output.append(len(ops))
                 ops.append("var")
                 args.append(())
