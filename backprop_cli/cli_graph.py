@@ -68,11 +68,12 @@ def graph(
             raise InputError(_("--format {format} writes a binary file: pass -o FILE").format(format=output_format.value))
         text = read_expression(expression, stdin_used)
         values = read_values(assignments or [], values_file, stdin_used)
-        if values:
+        result, circuit = None, None
+        if not values:
+            circuit = build(text)
+        if values or not circuit.inputs:  # a graph of constants only has values without any given
             result = compute(text, values, exact=exact)
             circuit = result.graph
-        else:
-            result, circuit = None, build(text)
     except BackpropError as error:
         fail(error)
     for warning in result.warnings if result is not None else []:

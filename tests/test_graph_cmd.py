@@ -126,6 +126,13 @@ def test_tree_without_values_draws_the_structure(cli):
     ]
 
 
+def test_tree_of_constants_only_needs_no_values(cli):
+    rows = tree_lines(cli("graph", "2*3").stdout)
+    assert [(row["label"], row["value"], row["grad"]) for row in rows] == [
+        ("f = (2 * 3)", "6", None), ("2", "2", None), ("3", "3", None)
+    ]
+
+
 def test_tree_colours_values_green_and_gradients_red(cli):
     out = cli("graph", *CIRCUIT, "--color", "always").stdout
     assert "\x1b[32m-12\x1b[0m" in out  # value in green
