@@ -485,3 +485,9 @@ def test_picture_script_draws_the_course_examples(tmp_path):
     tree = ElementTree.parse(tmp_path / "tree_fanout.svg").getroot()
     text = "".join(t.text or "" for t in tree.iter(f"{SVG}text")).replace("\xa0", " ")
     assert "used 3 times" in text and "grad=" in text
+
+
+def test_mermaid_entities_keep_labels_closed():
+    from backprop_cli.render.mermaid import quote
+
+    assert quote('a"b<c>&d') == '"a#quot;b#lt;c#gt;#amp;d"'

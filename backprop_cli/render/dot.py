@@ -162,13 +162,13 @@ def graph_dot(graph: Graph, result: Result | None = None, *, digits: int = 6, ma
         for node in shown:
             if graph.gates[node] is INPUT:
                 _draw_node(column, graph, node)
-    frontier: list[int] = []
+    frontier: dict[int, None] = {}  # nodes read by drawn ones but not drawn (a dict keeps their order)
     for node in shown:
         if graph.gates[node] is not INPUT:
             _draw_node(dot, graph, node)
         for position, operand in enumerate(graph.args[node]):
-            if operand not in is_shown and operand not in frontier:
-                frontier.append(operand)
+            if operand not in is_shown:
+                frontier[operand] = None
             value = values[operand] if values is not None else None
             dot.edge(f"n{operand}", f"n{node}", label=wire(value, edges.get((node, position))))
     for node in frontier:

@@ -16,11 +16,15 @@ from ..result import Result
 from .dot import MAX_NODES, cap_note, edge_gradients, gate_symbol, nearest_nodes, staged_name, title
 
 
-def quote(text: str) -> str:
-    """A Mermaid string: entity codes for the characters that end or confuse a label."""
+def entities(text: str) -> str:
+    """Mermaid's entity codes for the characters that end or confuse a quoted label."""
     for char, code in (("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
         text = text.replace(char, code)
-    return f'"{text}"'
+    return text
+
+
+def quote(text: str) -> str:
+    return f'"{entities(text)}"'
 
 
 def graph_mermaid(graph: Graph, result: Result | None = None, *, digits: int = 6, max_nodes: int | None = MAX_NODES) -> str:
@@ -36,19 +40,18 @@ def graph_mermaid(graph: Graph, result: Result | None = None, *, digits: int = 6
             parts.append(_("value {value}").format(value=fmt(value, digits)))
         if gradient is not None:
             parts.append(_("grad {grad}").format(grad=fmt(gradient, digits)))
-        # <br/> is kept as a line break: the entity codes of quote() leave it alone
-        return f"|{quote('<br/>'.join(parts)).replace('#lt;br/#gt;', '<br/>')}|" if parts else ""
+        return f'|"{"<br/>".join(entities(part) for part in parts)}"|' if parts else ""
 
     lines = ["flowchart LR", f"    %% {title(graph, result, digits)}"]
     if not complete:
         lines.append(f"    %% {cap_note(len(shown), len(graph))}")
     edge_lines = []
-    frontier: list[int] = []
+    frontier: dict[int, None] = {}  # nodes read by drawn ones but not drawn (a dict keeps their order)
     for node in shown:
         lines.append(f"    n{node}{_shape(graph, node)}")
         for position, operand in enumerate(graph.args[node]):
-            if operand not in is_shown and operand not in frontier:
-                frontier.append(operand)
+            if operand not in is_shown:
+                frontier[operand] = None
             value = values[operand] if values is not None else None
             edge_lines.append(f"    n{operand} -->{wire(value, edges.get((node, position)))} n{node}")
     for node in frontier:
