@@ -25,7 +25,7 @@ CIRCUIT = ["(x+y)*z", "x=-2", "y=5", "z=-4"]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=2 if QUICK else 21)
+    parser.add_argument("--repeat", type=int, default=1 if QUICK else 21)
     repeat = parser.parse_args().repeat
     print(f"start-up: median CPU time of {repeat} runs; Typer {version('typer')}, Rich {version('rich')}")
     floor_app = [PYTHON, str(BENCH / "minimal_app.py")]
