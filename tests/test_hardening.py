@@ -93,6 +93,26 @@ def test_cli_exits_0_or_2_with_one_line(expression, assignments):
         assert one_line_error(result.stderr), result.stderr
 
 
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=10)),
+    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=5), children, max_size=3)),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=40, deadline=5000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.one_of(json_values, st.dictionaries(st.sampled_from(["x", "y", "z", "__import__", ""]), json_values, max_size=3)))
+def test_values_file_garbage_exits_0_or_2_with_one_line(tmp_path, document):
+    values = tmp_path / "values.json"
+    values.write_text(json.dumps(document))
+    runner = CliRunner()
+    result = runner.invoke(app, ["grad", "x * y", "--values", str(values), "--no-check"], env={"COLUMNS": "200"})
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 2)
+    if result.exit_code == 2:
+        assert one_line_error(result.stderr), result.stderr
+
+
 @pytest.mark.parametrize(
     "text",
     [
