@@ -16,7 +16,7 @@ from functools import cached_property
 from .errors import BackpropError, DomainError, InputError, ParseError, locate
 from .gates import CONST, GATES, INPUT, Gate
 from .numeric import ExactBudget, Number, fmt, literal
-from .parse import Program
+from .parse import Program, short_name
 
 #: Longest sub-expression shown as a node label; longer ones get a short id like n12.
 MAX_LABEL_CHARS = 28
@@ -94,7 +94,7 @@ class Graph:
                 node = names.get(text)
                 if node is None:
                     if text in assigned_later:
-                        raise ParseError(f"{text!r} is used before it is assigned", source, program.offsets[s])
+                        raise ParseError(f"{short_name(text)!r} is used before it is assigned", source, program.offsets[s])
                     node = inputs.get(text)
                     if node is None:
                         node = inputs[text] = len(gates)
@@ -119,7 +119,7 @@ class Graph:
             if s in statement_of_root:
                 name = statement_of_root[s]
                 if name in names:
-                    raise ParseError(f"{name!r} is assigned twice", source, program.offsets[s])
+                    raise ParseError(f"{short_name(name)!r} is assigned twice", source, program.offsets[s])
                 names[name] = node_of[s]  # 'q = x' names the input node itself
 
     @cached_property
@@ -163,9 +163,9 @@ class Graph:
             first = self.inputs[missing[0]]
             line, column, _ = locate(self.program.source, self.offsets[first])
             where = f"column {column}" if "\n" not in self.program.source else f"line {line}, column {column}"
-            names = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            names = ", ".join(map(short_name, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
             raise InputError(
-                f"missing value for {names} (first used at {where}); pass {missing[0]}=VALUE"
+                f"missing value for {names} (first used at {where}); pass {short_name(missing[0])}=VALUE"
             )
         for name, node in self.inputs.items():
             values[node] = inputs[name]
@@ -269,7 +269,7 @@ class Graph:
                         budget.spend(grads[j])
         for name, node in self.inputs.items():
             if not -_INF < grads[node] < _INF:
-                raise DomainError(f"overflow: the gradient for {name!r} is too large for a float")
+                raise DomainError(f"overflow: the gradient for {short_name(name)!r} is too large for a float")
         return grads
 
     def steps(self, locals_: list[tuple], grads: list) -> Iterator[Step]:

@@ -88,6 +88,11 @@ class Program:
         return index
 
 
+def short_name(name: str) -> str:
+    """A user's name for a message: a name of 100,000 letters is cut to its start."""
+    return name if len(name) <= 40 else f"{name[:20]}... ({len(name):,} characters)"
+
+
 def _too_many_nodes() -> LimitError:
     return LimitError(f"expression has more than {MAX_NODES:,} nodes (the limit)")
 
@@ -200,7 +205,7 @@ def parse(source: str) -> Program:
             elif kind == "call":
                 if text not in GATES:
                     known = ", ".join(sorted(GATES))
-                    raise ParseError(f"unknown function {text!r} (known: {known})", source, match.start(kind))
+                    raise ParseError(f"unknown function {short_name(text)!r} (known: {known})", source, match.start(kind))
                 push((_CALL, 0, [GATES[text].name, 1], match.start(kind)))
                 open_parens += 1
                 text = "("

@@ -143,6 +143,17 @@ def test_expression_may_start_with_a_minus(cli):
     assert result.exit_code == 2 and result.stderr.startswith("error: no such option: --jsn")
 
 
+@pytest.mark.parametrize(
+    "expression",
+    ["a" * 100_000 + "(x)", "a" * 100_000 + " + x", "q = " + "b" * 100_000 + "; f = q", "n" * 100_000 + " = x; " + "n" * 100_000 + " = 2"],
+    ids=["unknown function", "missing value", "missing value (staged)", "assigned twice"],
+)
+def test_a_huge_name_gives_a_short_message(expression, cli):
+    result = cli("grad", "-", "x=1", "--no-check", input=expression)
+    assert result.exit_code == 2 and one_line_error(result.stderr)
+    assert "(100,000 characters)" in result.stderr and len(result.stderr) < 600
+
+
 def test_lookalike_names_the_character_and_the_fix(cli):
     result = cli("grad", "x ＋ y", "x=1", "y=2")
     assert "FULLWIDTH PLUS SIGN" in result.stderr and "did you mean '+'" in result.stderr
