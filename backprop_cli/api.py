@@ -9,7 +9,7 @@ from fractions import Fraction
 from .errors import InputError
 from .graph import Graph
 from .numeric import Number, parse_number
-from .parse import echo, parse
+from .parse import echo, parse, short_name
 from .result import Result
 
 NumberLike = int | float | Fraction | str
@@ -17,7 +17,7 @@ NumberLike = int | float | Fraction | str
 
 def read_value(name: str, value: NumberLike, exact: bool) -> Number:
     """One user value as a float, or as a Fraction in exact mode (2.2 means 11/5)."""
-    what = f"value of {name!r}"
+    what = f"value of {short_name(name)!r}"
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, str)):
         raise InputError(f"{what} must be a number, got {type(value).__name__}")
     if isinstance(value, str):

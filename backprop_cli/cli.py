@@ -85,6 +85,8 @@ def read_values(assignments: list[str], values_file: str | None, stdin_used: lis
     """Collect NAME=VALUE arguments over the values of --values FILE (a JSON object)."""
     import json
 
+    from .parse import short_name
+
     values: dict[str, str] = {}
     if values_file is not None:
         if values_file == "-":
@@ -103,13 +105,15 @@ def read_values(assignments: list[str], values_file: str | None, stdin_used: lis
             raise InputError(f"--values: {values_file!r} must hold a JSON object of name -> number")
         for name, value in loaded.items():
             if not isinstance(value, str) or value in ("NaN", "Infinity", "-Infinity"):
-                raise InputError(f"--values: value of {name!r} must be a number, got {json.dumps(value)}")
+                shown = json.dumps(value)
+                shown = shown if len(shown) <= 40 else f"{shown[:20]}... ({len(shown):,} characters)"
+                raise InputError(f"--values: value of {short_name(name)!r} must be a number, got {shown}")
             values[name] = value
     for assignment in assignments:
         name, sep, value = assignment.partition("=")
         name = name.strip()
         if not sep or not _NAME.fullmatch(name):
-            raise InputError(f"expected NAME=VALUE, got {assignment!r} (for example x=-2)")
+            raise InputError(f"expected NAME=VALUE, got {short_name(assignment)!r} (for example x=-2)")
         values[name] = value
     return values
 

@@ -34,9 +34,8 @@ def parse_number(text: str, exact: bool, what: str = "value") -> Number:
     """
     match = _VALUE.fullmatch(text)
     if not match:
-        raise InputError(
-            f"{what} {text!r} is not a number (use forms like 3, -2.5, 1e-3 or 11/5)"
-        )
+        shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text):,} characters)"
+        raise InputError(f"{what} {shown!r} is not a number (use forms like 3, -2.5, 1e-3 or 11/5)")
     numerator, denominator = match.group(1), match.group(2)
     value = literal(numerator, exact)
     if denominator is not None:

@@ -154,6 +154,15 @@ def test_a_huge_name_gives_a_short_message(expression, cli):
     assert "(100,000 characters)" in result.stderr and len(result.stderr) < 600
 
 
+def test_a_huge_argument_or_value_gives_a_short_message(tmp_path, cli):
+    huge = "a" * 100_000
+    values = tmp_path / "values.json"
+    values.write_text(json.dumps({"x": [1] * 50_000}))
+    for args in (["x", huge], ["x", f"x={huge}"], ["x", "--values", str(values)]):
+        result = cli("grad", *args, "--no-check")
+        assert result.exit_code == 2 and one_line_error(result.stderr) and len(result.stderr) < 300, result.stderr[:300]
+
+
 def test_lookalike_names_the_character_and_the_fix(cli):
     result = cli("grad", "x ＋ y", "x=1", "y=2")
     assert "FULLWIDTH PLUS SIGN" in result.stderr and "did you mean '+'" in result.stderr
