@@ -50,13 +50,11 @@ def descend(
         run = run_descent(text, names, values, lr, steps)
     except BackpropError as error:
         fail(error)
-    for warning in run.warnings:
-        typer.echo(f"warning: {warning}", err=True)
     _finish(run, json_out=json_out, every=every, plot=plot, no_plot=no_plot, digits=digits, color=color, params=True)
 
 
 def _finish(run, *, json_out: bool, every: int, plot: str | None, no_plot: bool, digits: int, color: Color, params: bool, after=None) -> None:
-    """Print a run (JSON or tables and plot), write the plot file, and exit 1 if it diverged."""
+    """Print a run's warnings (stderr), the run (JSON or tables and plot), write the plot file, exit 1 if it diverged."""
     import json
     import sys
 
@@ -64,6 +62,8 @@ def _finish(run, *, json_out: bool, every: int, plot: str | None, no_plot: bool,
     from .render.console import make_console
     from .render.net import descent_message, render_descent, render_loss_plot, write_loss_plot
 
+    for warning in run.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     title = _("loss {name} by step").format(name=run.loss_name)
     if plot is not None:
         try:

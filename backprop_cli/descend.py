@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .errors import DomainError, InputError
 from .i18n import _
+from .numeric import fmt
 
 #: Objective: parameters -> (loss, gradient per parameter name).
 Objective = Callable[[dict[str, float]], tuple[float, dict[str, float]]]
@@ -55,7 +56,8 @@ class Descent:
     diverged_step: int | None = None
     #: why it diverged, in words
     diverged_reason: str = ""
-    #: harmless problems with the input (values given but not used)
+    #: problems with the input that do not stop the run (a negative learning rate, values given
+    #: but not used)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -90,12 +92,24 @@ def gradient_descent(
     A DomainError (overflow, log of a negative number) at the starting point is the user's
     input and propagates; at a later step it means the run diverged, which is recorded in the
     result (``diverged_step``) with every step before it kept.
+
+    A learning rate of 0 (nothing would move) or one that is not a finite number is an
+    InputError; a negative one runs gradient ascent, which is allowed but recorded in
+    ``warnings``.
     """
     if not math.isfinite(learning_rate):
         raise InputError(_("--lr must be a finite number, got {value}").format(value=learning_rate))
+    if learning_rate == 0:
+        raise InputError(_("--lr must not be 0: no step would move the parameters (try --lr 0.1)"))
     if not 0 <= steps <= MAX_STEPS:
         raise InputError(_("--steps must be between 0 and {limit:,}, got {value}").format(limit=MAX_STEPS, value=steps))
     run = Descent(learning_rate, loss_name=loss_name)
+    if learning_rate < 0:
+        run.warnings.append(
+            _("--lr {value} is negative: every step climbs the loss (gradient ascent) instead of descending").format(
+                value=fmt(learning_rate)
+            )
+        )
     params = {name: float(value) for name, value in start.items()}
     for k in range(steps + 1):
         try:
@@ -176,7 +190,7 @@ def descend(
         return node_values[graph.output], {name: grads[node] for name, node in nodes.items()}
 
     run = gradient_descent(objective, {name: point[name] for name in wrt}, learning_rate, steps, graph.output_name)
-    run.warnings = [
+    run.warnings += [
         _("value given for {name!r}, which the expression does not use").format(name=name)
         for name in values
         if name not in graph.inputs

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,12 +74,15 @@ class GateInfo:
     symbol: str | None
     #: the gate written as a call or an operator on a and b: ``a * b``, ``sigmoid(a)``
     forward: str
-    #: SymPy's form of the same function when it says more: ``1/(1 + exp(-a))``
+    #: the same function in other gates, when that says more: ``1/(1 + exp(-a))`` for sigmoid,
+    #: ``max(0, a)`` for relu; written in the input grammar of `backprop` (so it can be pasted)
     definition: str
     #: input -> its local gradient rule (``b`` for a variadic gate stands for every input)
     local_gradients: dict[str, str]
     intuition: str
     convention: str
+    #: SymPy's form of the gate, as SymPy prints it: ``Max(0, a)`` (what the cross-check uses)
+    sympy: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +90,7 @@ class GateInfo:
             "symbol": self.symbol,
             "forward": self.forward,
             "definition": self.definition,
+            "sympy": self.sympy,
             "local_gradients": dict(self.local_gradients),
             "intuition": self.intuition,
             "convention": self.convention,
@@ -113,23 +118,40 @@ def find_gate(name: str) -> Gate:
 
 
 def gate_info(gate: Gate) -> GateInfo:
-    """The reference entry of one gate (translated prose, SymPy's definition)."""
+    """The reference entry of one gate (translated prose, its definition, SymPy's form)."""
     import sympy as sp
 
     forward = gate_expression(gate)
     count = 1 if gate.arity == 1 else 2
     symbols = sp.symbols(ARGUMENT_NAMES[:count])
-    definition = str(gate.sympy(sp, *symbols))
-    if _squash(definition) == _squash(forward):
-        definition = ""
+    sympy_form = str(gate.sympy(sp, *symbols))
+    definition = in_grammar(sympy_form)
+    if definition.replace(" ", "") == forward.replace(" ", ""):
+        definition = ""  # abs(a) says nothing more than abs(a)
     local = {name: _(gate.rule(position)) for position, name in enumerate(ARGUMENT_NAMES[:count])}
-    return GateInfo(
-        gate.name, gate.symbol, forward, definition, local, _(gate.intuition), _(gate.convention) if gate.convention else ""
-    )
+    convention = _(gate.convention) if gate.convention else ""
+    return GateInfo(gate.name, gate.symbol, forward, definition, local, _(gate.intuition), convention, sympy_form)
 
 
-def _squash(text: str) -> str:
-    return text.replace(" ", "").lower()
+def in_grammar(sympy_text: str) -> str:
+    """SymPy's text of a function written the way `backprop` reads input: ``Max(0, a)`` -> ``max(0, a)``.
+
+    SymPy capitalises some functions (Max, Min, Abs) that are lower-case gates here; every other
+    name is kept. The result is parsed to make sure: "" when it is not valid input (a SymPy
+    function the grammar has no gate for), so the reference never shows what cannot be typed.
+    """
+    from .api import build
+
+    def lower(match: re.Match) -> str:
+        name = match.group(1)
+        return f"{name.lower()}(" if name.lower() in GATES else match.group(0)
+
+    text = re.sub(r"\b([A-Z][A-Za-z]*)\(", lower, sympy_text)
+    try:
+        build(text)
+    except BackpropError:
+        return ""
+    return text
 
 
 def gate_reference() -> list[GateInfo]:
@@ -280,15 +302,39 @@ def grade_answer(exercise: Exercise, question: Question, answer: str, grader=Non
     """Grade one typed answer with `backprop check` (its tolerance and its diagnoses).
 
     This is the single place where tutor mode calls the homework checker. Raises InputError
-    when the answer is not a number.
+    when the answer is not a number (see ``read_answer``).
     """
     from .check import Grader, make_claim
 
+    read_answer(answer)
     claim = make_claim(question.kind, question.name, answer)
     verdict = (grader or Grader()).grade(exercise.expression, exercise.values, [claim]).verdicts[0]
     if verdict.ok or verdict.diagnosis is None:
         return Grade(verdict.ok, verdict.expected)
     return Grade(False, verdict.expected, verdict.diagnosis.code, verdict.diagnosis.message)
+
+
+#: Longest answer repeated in full in the message saying it is not a number.
+MAX_SHOWN_ANSWER = 40
+
+
+def read_answer(text: str) -> float:
+    """The number a student typed: 3, -2.5, 1e-3 or a fraction such as 11/5.
+
+    Anything else raises InputError with a message in the student's terms (``'abc' is not a
+    number``), without the internal names `backprop check` uses for its claims.
+    """
+    from .errors import LimitError
+    from .numeric import parse_number
+
+    answer = text.strip()
+    shown = answer if len(answer) <= MAX_SHOWN_ANSWER else answer[: MAX_SHOWN_ANSWER - 3] + "..."
+    try:
+        return float(parse_number(answer, False))
+    except LimitError:
+        raise InputError(_("{answer!r} is too large or too long a number").format(answer=shown)) from None
+    except BackpropError:
+        raise InputError(_("{answer!r} is not a number").format(answer=shown)) from None
 
 
 @dataclass

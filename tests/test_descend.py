@@ -9,6 +9,7 @@ w = 2 (1 - 1/2^k) and b = 1 - 1/2^k; for eta = 1 it is -9, and the loss overflow
 from __future__ import annotations
 
 import doctest
+import io
 import json
 import math
 import xml.etree.ElementTree as ElementTree
@@ -19,6 +20,7 @@ import backprop_cli.descend
 from backprop_cli import grad
 from backprop_cli.descend import descend, gradient_descent
 from backprop_cli.errors import DomainError, InputError
+from backprop_cli.render.net import loss_plot_ascii, render_loss_plot
 
 LINE = "(w*x + b - y)**2"
 START = ["x=2", "y=5", "w=0", "b=0"]
@@ -97,8 +99,8 @@ def test_table_plot_and_final_line(cli):
     out = result.stdout
     assert "df/dw" in out and "df/db" in out
     assert "Final (after 8 steps): w = 1.99219, b = 0.996094, f = 0.00038147" in out  # 2(1 - 2^-8), 1 - 2^-8, 25/4^8
-    assert "loss f by step" in out and "┤" in out
-    assert "\x1b[" not in out  # no colour codes when the output is not a terminal
+    assert "loss f by step" in out
+    assert out.isascii()  # piped: ASCII tables and an ASCII plot, no colour codes
     plain = cli("descend", LINE, "--wrt", "w,b", "--lr", "0.05", "--steps", "8", *START, "--no-plot")
     assert "loss f by step" not in plain.stdout
 
@@ -192,3 +194,119 @@ def test_real_entry_point(run_backprop):
     assert [s["params"]["w"] for s in json.loads(done.stdout)["steps"]] == [0.0, 1.5, 2.25]
     failed = run_backprop("descend", "(w - 3)**2", "--wrt", "v", "w=0")
     assert failed.returncode == 2 and failed.stderr.startswith("error: --wrt: 'v'")
+
+
+# --------------------------------------------------------------------------- titles and the plot
+
+
+@pytest.mark.parametrize("steps", ["0", "1", "3"])
+def test_the_title_is_one_line_even_above_a_narrow_table(cli, steps):
+    # "(w - 3)**2" has four narrow columns: a Rich table title would wrap at the table's width
+    result = cli("descend", "(w - 3)**2", "--wrt", "w", "w=0", "--steps", steps, "--lr", "0.1")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "Gradient descent, learning rate 0.1"
+
+
+def plot_rows(text: str) -> list[str]:
+    """The inside of the plot frame, one string per row (the loss labels cut off)."""
+    lines = text.splitlines()
+    top = next(i for i, line in enumerate(lines) if line.lstrip().startswith("+-"))
+    rows = []
+    for line in lines[top + 1 :]:
+        if line.lstrip().startswith("+"):
+            break
+        rows.append(line[line.index("|") + 1 : line.rindex("|")])
+    return rows
+
+
+def test_ascii_plot_of_a_straight_line():
+    # losses 10 -> 0 over one step: the curve runs from the top-left corner to the bottom-right,
+    # every row is crossed, and the labels are 10 (top), 5 (middle) and 0 (bottom)
+    text = loss_plot_ascii([10.0, 0.0], title="a line", width=40, height=16)
+    assert text.isascii()
+    rows = plot_rows(text)
+    assert len(rows) == 11 and {len(row) for row in rows} == {36}  # 40 - "10" - two frame bars
+    assert rows[0][0] == "*" and rows[-1][-1] == "*"
+    assert rows[0][-1] == " " and rows[-1][0] == " "
+    leftmost = [row.index("*") for row in rows]
+    assert leftmost == sorted(leftmost)  # the line goes down to the right, no row skipped
+    labelled = {line.split("|")[0].strip(): n for n, line in enumerate(text.splitlines()) if "|" in line}
+    assert [label for label in labelled if label] == ["10", "5", "0"]
+    assert text.splitlines()[0].strip() == "a line" and text.splitlines()[-1].strip() == "step"
+
+
+def test_ascii_plot_shows_a_spike_between_columns():
+    # 100 losses, all 0 but step 50; 20 columns of 99/20 steps each: the spike falls in column
+    # floor(50 * 20 / 99) = 10 and reaches the top row, which nothing else does
+    losses = [0.0] * 100
+    losses[50] = 1.0
+    rows = plot_rows(loss_plot_ascii(losses, title="spike", width=25, height=16))
+    assert len(rows[0]) == 20
+    assert [column for column, mark in enumerate(rows[0]) if mark == "*"] == [10]
+    assert rows[-1] == "*" * 20
+
+
+def test_ascii_plot_of_a_flat_line_and_of_huge_values():
+    flat = plot_rows(loss_plot_ascii([9.0, 9.0, 9.0], title="flat", width=30))
+    assert flat[5].strip() == "*" * len(flat[5]) and all(not row.strip() for i, row in enumerate(flat) if i != 5)
+    # high - low overflows a float here; the plot must still place every point
+    text = loss_plot_ascii([-1.7e308, 1.7e308], title="huge", width=40)
+    rows = plot_rows(text)
+    assert rows[-1].startswith("*") and rows[0].endswith("*")
+    assert "1.7e308" in text and "-1.7e308" in text and "inf" not in text and "nan" not in text
+
+
+def test_step_ticks_are_labelled_under_the_axis():
+    # 8 steps: ticks every 2 steps (0, 2, 4, 6, 8), each "+" on the axis above its label
+    text = loss_plot_ascii([25 / 4**k for k in range(9)], title="t", width=72)
+    lines = text.splitlines()
+    axis, labels = lines[-3], lines[-2]
+    assert labels.split() == ["0", "2", "4", "6", "8"]
+    for label in labels.split():
+        at = labels.index(label)
+        assert axis[at] == "+", (label, axis)
+
+
+def test_plot_on_a_terminal_uses_plotext_with_colour_only_when_allowed():
+    from rich.console import Console
+
+    losses = [25 / 4**k for k in range(9)]
+    colourless = io.StringIO()
+    render_loss_plot(losses, Console(file=colourless, force_terminal=True, no_color=True, width=80), title="loss")
+    assert "┤" in colourless.getvalue() and "\x1b[" not in colourless.getvalue()
+    coloured = io.StringIO()
+    render_loss_plot(losses, Console(file=coloured, force_terminal=True, color_system="standard", width=80), title="loss")
+    assert "\x1b[" in coloured.getvalue()
+    piped = io.StringIO()
+    render_loss_plot(losses, Console(file=piped, force_terminal=False, width=80), title="loss")
+    assert piped.getvalue().isascii() and "*" in piped.getvalue()
+
+
+# --------------------------------------------------------------------------- the learning rate
+
+
+def test_a_negative_learning_rate_warns_and_climbs(cli):
+    # w <- w - (-1) * 2 (w - 3) = 3w - 6: from 0 that is -6, then -24, then -78; f grows 9, 81, 729
+    result, doc = run_json(cli, "(w - 3)**2", "--wrt", "w", "w=0", "--lr", "-1", "--steps", "3")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("warning: --lr -1 is negative")
+    assert "gradient ascent" in result.stderr and result.stderr.count("\n") == 1
+    assert [step["params"]["w"] for step in doc["steps"]] == [0.0, -6.0, -24.0]
+    assert doc["final"] == {"params": {"w": -78.0}, "loss": 81.0**2}
+
+
+@pytest.mark.parametrize("lr, message", [("0", "--lr must not be 0"), ("-0.0", "--lr must not be 0"),
+                                         ("nan", "--lr must be a finite number"), ("-inf", "--lr must be a finite number")])  # fmt: skip
+def test_a_zero_or_non_finite_learning_rate_is_bad_input(cli, lr, message):
+    result = cli("descend", "(w - 3)**2", "--wrt", "w", "w=0", f"--lr={lr}")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {message}") and result.stderr.count("\n") == 1
+    assert result.stdout == ""
+
+
+def test_learning_rate_checks_in_the_library():
+    with pytest.raises(InputError, match="must not be 0"):
+        gradient_descent(lambda p: (0.0, {"w": 0.0}), {"w": 0.0}, 0.0, 3)
+    run = gradient_descent(lambda p: (p["w"] ** 2, {"w": 2 * p["w"]}), {"w": 1.0}, -0.5, 1)
+    assert run.final_params == {"w": 2.0}  # 1 - (-0.5) * 2
+    assert len(run.warnings) == 1 and "negative" in run.warnings[0]

@@ -429,6 +429,32 @@ def test_training_steps_follow_the_update_rule(cli):
     assert close(steps[0]["gradients"]["w1_0_0"], sympy_gradients(spec, only=("w1_0_0",))[1]["w1_0_0"])
 
 
+def test_training_with_a_negative_learning_rate_warns_and_zero_is_refused(cli, tmp_path):
+    # node 7 with lr -0.1: one step moves every parameter *up* its gradient, so L grows from 9
+    spec_path = str(EXAMPLES / "node7.json")
+    ascent = cli("net", spec_path, "--train", "--lr", "-0.1", "--steps", "1", "--json")
+    assert ascent.exit_code == 0
+    assert ascent.stderr.startswith("warning: --lr -0.1 is negative") and ascent.stderr.count("\n") == 1
+    doc = json.loads(ascent.stdout)
+    assert doc["steps"][0]["loss"] == 9.0 and doc["final"]["loss"] > 9.0
+    saved = tmp_path / "never.json"
+    zero = cli("net", spec_path, "--train", "--lr", "0", "--save", str(saved))
+    assert zero.exit_code == 2 and zero.stderr.startswith("error: --lr must not be 0")
+    assert zero.stdout == "" and not saved.exists()
+
+
+def test_table_titles_are_whole_lines_above_narrow_tables(cli):
+    # a 1-1 network has narrow tables: a Rich table title would wrap at the table's width
+    result = cli("net", "--shape", "1,1", "--examples", "2", "--train", "--steps", "2", "--no-plot")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "Gradient descent, learning rate 0.5" in lines
+    assert "Outputs before and after training" in lines
+    node = cli("net", str(EXAMPLES / "node7.json"), "--digits", "1").stdout.splitlines()
+    assert "Layer 1 (sigmoid, scaled by c)" in node
+    assert "Layer 1 weights: dC/dw = a_prev x delta" in node
+
+
 def test_training_learns_xor_and_saves_the_trained_spec(cli, tmp_path):
     saved = tmp_path / "trained.json"
     result = cli(
@@ -448,6 +474,7 @@ def test_training_prints_the_loss_curve(cli):
     result = cli("net", str(EXAMPLES / "two_layer.json"), "--train", "--steps", "30")
     assert result.exit_code == 0
     assert "loss L by step" in result.stdout
+    assert result.stdout.isascii()  # piped: the plot is ASCII like the tables
     assert "|gradient|" in result.stdout
     assert "Final (after 30 steps): L = " in result.stdout
 

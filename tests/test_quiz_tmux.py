@@ -82,6 +82,8 @@ def test_quiz_in_a_terminal(terminal):
     assert "Exercise 1 of 1 (level 1): f = x * y at x = 5, y = -4" in screen
     term.type("-20")
     term.wait_for("[2/3] df/dx = ")
+    term.type("abc")  # not a number: said so, and the same question comes back
+    term.wait_for("'abc' is not a number; type a number such as -4, 0.25 or 11/5, ? for a hint, q to quit\n[2/3] df/dx = ")
     term.type("?")
     screen = term.wait_for("Hint:")
     assert "mul swaps" in screen

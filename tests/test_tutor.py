@@ -16,6 +16,7 @@ import pytest
 from conftest import ROOT, backprop_executable
 
 from backprop_cli import grad
+from backprop_cli.errors import InputError
 from backprop_cli.gates import CONST, GATES, INPUT
 from backprop_cli.i18n import set_language
 from backprop_cli.tutor import (
@@ -27,7 +28,9 @@ from backprop_cli.tutor import (
     find_gate,
     gate_reference,
     grade_answer,
+    in_grammar,
     questions,
+    read_answer,
 )
 
 
@@ -53,8 +56,32 @@ def test_reference_lists_every_gate_with_rules_and_intuition():
     assert mul.local_gradients == {"a": "other input", "b": "other input"}
     assert mul.intuition.startswith("mul swaps")
     sigmoid = next(info for info in infos if info.name == "sigmoid")
-    assert sigmoid.definition == "1/(1 + exp(-a))"  # SymPy's form of the gate
+    assert sigmoid.definition == "1/(1 + exp(-a))"
     assert sigmoid.local_gradients == {"a": "s*(1-s)"}
+    relu = next(info for info in infos if info.name == "relu")
+    assert (relu.definition, relu.sympy) == ("max(0, a)", "Max(0, a)")  # our grammar; SymPy's own spelling
+
+
+def test_every_definition_is_input_the_tool_reads_and_computes_the_gate():
+    # a definition is shown as something to type: it must parse, and give the gate's value and
+    # gradients (the engine on two different expressions) at points away from any kink
+    shown = 0
+    for info in gate_reference():
+        assert not re.search(r"\b(Max|Min|Abs)\(", info.definition), info
+        if not info.definition:
+            continue
+        shown += 1
+        for a in (-1.5, 0.5, 2.0):
+            gate, definition = grad(info.forward, {"a": a, "b": 0.75}), grad(info.definition, {"a": a, "b": 0.75})
+            assert math.isclose(definition.value, gate.value, rel_tol=1e-12), (info.name, a)
+            assert math.isclose(definition.gradients.get("a", 0.0), gate.gradients["a"], rel_tol=1e-12, abs_tol=1e-15)
+    assert shown >= 2  # sigmoid and relu at least
+
+
+def test_in_grammar_lowers_sympy_names_and_refuses_what_cannot_be_typed():
+    assert in_grammar("Max(0, a) + Abs(b)") == "max(0, a) + abs(b)"
+    assert in_grammar("Min(a, b)") == "min(a, b)"
+    assert in_grammar("Heaviside(a)") == ""  # no such gate: not shown rather than shown untypeable
 
 
 def test_gates_command_lists_every_gate(cli):
@@ -63,6 +90,15 @@ def test_gates_command_lists_every_gate(cli):
     for name in GATES:
         assert re.search(rf"^\| {name} ", done.stdout, re.M), name
     assert "add distributes" in done.stdout and "max routes" in done.stdout
+    assert done.stdout.splitlines()[0] == "Gates"
+    assert "relu(a) = max(0, a)" in done.stdout and "Max" not in done.stdout
+
+
+def test_gates_relu_in_depth_writes_max_as_the_grammar_does(cli):
+    out = cli("gates", "relu", "--lang", "en").stdout
+    assert re.search(r"^forward rule +relu\(a\) = max\(0, a\)$", out, re.M)
+    document = json.loads(cli("gates", "relu", "--json").stdout)
+    assert (document["definition"], document["sympy"]) == ("max(0, a)", "Max(0, a)")
 
 
 def test_gates_mul_in_depth_with_a_worked_example(cli):
@@ -193,8 +229,40 @@ def test_grading_uses_the_diagnoses_of_check():
     # 1 is the add gate's local gradient: the chain rule was not applied
     assert grade_answer(CIRCUIT, dx, "1").code == "local-only"
     assert grade_answer(CIRCUIT, dx, "11/5").code == "unknown"
-    with pytest.raises(Exception, match="not a number"):
+    with pytest.raises(InputError, match="^'minus four' is not a number$"):
         grade_answer(CIRCUIT, dx, "minus four")
+
+
+@pytest.mark.parametrize(
+    "typed, number", [("-4", -4.0), (" 0.25 ", 0.25), ("11/5", 2.2), ("1e-3", 0.001), ("+3", 3.0)]
+)
+def test_read_answer_accepts_the_forms_the_prompt_names(typed, number):
+    assert read_answer(typed) == number
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("abc", "'abc' is not a number"),
+        ("1/0", "'1/0' is not a number"),
+        ("4 5", "'4 5' is not a number"),
+        ("1e999", "'1e999' is too large or too long a number"),
+        ("x" * 100, "'" + "x" * 37 + "...' is not a number"),
+    ],
+)
+def test_read_answer_says_what_is_wrong_in_the_students_terms(typed, message):
+    with pytest.raises(InputError) as caught:
+        read_answer(typed)
+    assert caught.value.message == message
+    assert "claim" not in caught.value.message
+
+
+def test_an_answer_that_is_not_a_number_does_not_use_up_the_question():
+    quiz = Quiz([CIRCUIT], seed=None)
+    with pytest.raises(InputError):
+        quiz.answer("abc")
+    assert quiz.position == (0, 0) and quiz.attempts == [] and quiz.number == 1
+    assert quiz.answer("3").grade.ok  # q = x + y = -2 + 5, still the first question
 
 
 def test_grading_names_the_sigmoid_and_fan_out_mistakes():
@@ -260,7 +328,10 @@ def test_piped_quiz_hint_bad_input_and_quit(cli):
     assert done.exit_code == 0
     out = done.stdout
     assert "Hint: The add gate (x + y) computes x + y: use x = 5, y = 4." in out
-    assert "'nine' is not a number" in out
+    assert "'nine' is not a number; type a number such as -4, 0.25 or 11/5, ? for a hint, q to quit" in out
+    assert "claimed" not in out
+    # asked for "?", "nine", the empty line and "9": the same question each time until 9 answers it
+    assert out.count("[1/6] (x + y) = ") == 4
     assert "[1/6] (x + y) = 9" in out
     assert "Quiz stopped after 1 of 6 questions." in out
     assert "Score: 1/1" in out and "hints used: 1" in out

@@ -7,6 +7,7 @@ module only chooses rows and formats them.
 
 from __future__ import annotations
 
+import math
 from itertools import islice
 from xml.sax.saxutils import escape as xml_escape
 
@@ -34,6 +35,18 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+def print_titled(console, title: str, table) -> None:
+    """Print a table under its title, the title on a line of its own.
+
+    A Rich table title wraps at the table's width, which splits "learning rate 0.1" over two
+    lines under a narrow table; a line of its own is never wrapped by the console.
+    """
+    from rich.text import Text
+
+    console.print(Text(title, style="table.title"), soft_wrap=True)
+    console.print(table)
 
 
 def _vector(values: list[float], digits: int) -> str:
@@ -66,11 +79,7 @@ def render_descent(run: Descent, console, *, digits: int = 6, every: int = 0, pa
     num = lambda v: fmt(v, digits)  # noqa: E731
     loss = run.loss_name
     names = list(run.final_params) if params else []
-    table = Table(
-        title=_("Gradient descent, learning rate {lr}").format(lr=num(run.learning_rate)),
-        box=table_box(console),
-        title_justify="left",
-    )
+    table = Table(box=table_box(console))
     table.add_column(_("step"), justify="right")
     for name in names:
         table.add_column(_escape(name), justify="right")
@@ -89,7 +98,7 @@ def render_descent(run: Descent, console, *, digits: int = 6, every: int = 0, pa
         else:
             row.append(f"[red]{num(step.gradient_norm)}[/]")
         table.add_row(*row)
-    console.print(table)
+    print_titled(console, _("Gradient descent, learning rate {lr}").format(lr=num(run.learning_rate)), table)
     if len(indices) < len(run.steps):
         console.print(
             _("showing {shown} of {total} steps (--every 1 shows all)").format(shown=len(indices), total=len(run.steps))
@@ -124,7 +133,7 @@ def descent_message(run: Descent) -> str:
 
 
 def loss_plot_text(losses: list[float], *, title: str, colorless: bool = True, width: int = PLOT_WIDTH) -> str:
-    """The loss curve drawn with plotext, as text (step on x, loss on y)."""
+    """The loss curve drawn with plotext for a terminal (box drawing and block characters)."""
     import plotext
 
     figure = plotext.figure
@@ -160,13 +169,83 @@ def _step_ticks(last: int) -> list[int]:
     return list(range(0, last + 1, spacing))
 
 
+def loss_plot_ascii(losses: list[float], *, title: str, width: int = PLOT_WIDTH, height: int = PLOT_HEIGHT) -> str:
+    """The loss curve in plain ASCII, for pipes and files: ``*`` marks the curve, in a ``+-|`` frame.
+
+    Each column stands for an equal stretch of steps and marks every row that the curve (the
+    losses joined by straight lines) passes through in that stretch: the line stays connected
+    where it falls steeply, and a spike between two columns still shows. The loss axis is
+    labelled at the top, the middle and the bottom; the step axis at the same whole-number
+    ticks as the terminal plot.
+    """
+    last = len(losses) - 1
+    rows = max(3, height - 5)  # the rest: title, top and bottom of the frame, tick labels, axis name
+    low, high = min(losses), max(losses)
+    middle = (rows - 1) // 2
+    if high > low:
+        labels = {row: fmt(high * (1 - row / (rows - 1)) + low * (row / (rows - 1)), 3) for row in (0, middle, rows - 1)}
+    else:
+        labels = {middle: fmt(low, 3)}  # a flat line, drawn across the middle
+    margin = max(len(text) for text in labels.values())
+    columns = max(10, width - margin - 2)
+
+    def row_of(value: float) -> int:
+        return round((1 - _height(value, low, high)) * (rows - 1)) if high > low else middle
+
+    def loss_at(step: float) -> float:
+        k = min(int(step), last - 1)
+        return losses[k] * (1 - (step - k)) + losses[k + 1] * (step - k)
+
+    grid = [[" "] * columns for _row in range(rows)]
+    for column in range(columns):
+        start, end = last * column / columns, last * (column + 1) / columns
+        inside = losses[math.ceil(start) : math.floor(end) + 1]
+        ends = (loss_at(start), loss_at(end))
+        top, bottom = max(*ends, *inside), min(*ends, *inside)
+        for row in range(row_of(top), row_of(bottom) + 1):
+            grid[row][column] = "*"
+
+    ticks = {min(columns - 1, tick * columns // last): str(tick) for tick in _step_ticks(last)}
+    axis = "".join("+" if column in ticks else "-" for column in range(columns))
+    tick_line = ""
+    for column, text in ticks.items():
+        at = min(margin + 1 + column - len(text) // 2, margin + columns + 2 - len(text))
+        if at > len(tick_line):  # a label that would touch the one before it is left out
+            tick_line = tick_line.ljust(at) + text
+    total = margin + columns + 2
+    lines = [_centred(title, total), " " * margin + "+" + "-" * columns + "+"]
+    lines += [labels.get(row, "").rjust(margin) + "|" + "".join(grid[row]) + "|" for row in range(rows)]
+    lines += [" " * margin + "+" + axis + "+", tick_line, _centred(_("step"), total)]
+    return "\n".join(lines) + "\n"
+
+
+def _centred(text: str, width: int) -> str:
+    """text centred in width terminal cells (a Chinese character takes two)."""
+    from rich.cells import cell_len
+
+    return " " * max(0, (width - cell_len(text)) // 2) + text
+
+
+def _height(value: float, low: float, high: float) -> float:
+    """Where value lies between low (0) and high (1), without overflow when high - low is huge."""
+    return (value / 2 - low / 2) / (high / 2 - low / 2) if high > low else 0.5
+
+
 def render_loss_plot(losses: list[float], console, *, title: str) -> None:
-    """Print the loss curve to the console (colour only on a colour terminal)."""
+    """Print the loss curve: plotext on a terminal (colour only where allowed), plain ASCII otherwise.
+
+    Output that is not a terminal (a pipe, a file) gets ASCII, as the tables do
+    (render/console.py), so that it reads the same in any editor and encoding.
+    """
     if len(losses) < 2:
         return
-    colorless = not console.is_terminal or console.no_color
-    width = min(PLOT_WIDTH, console.width) if console.is_terminal else PLOT_WIDTH
-    console.file.write(loss_plot_text(losses, title=title, colorless=colorless, width=width).rstrip() + "\n")
+    if not console.is_terminal:
+        console.file.write(loss_plot_ascii(losses, title=title))
+        return
+    width = min(PLOT_WIDTH, console.width)
+    colorless = console.no_color or console.color_system is None
+    text = loss_plot_text(losses, title=title, colorless=colorless, width=width)
+    console.file.write(text.rstrip() + "\n")
 
 
 def loss_svg(losses: list[float], *, title: str, width: int = 640, height: int = 360) -> str:
@@ -174,10 +253,10 @@ def loss_svg(losses: list[float], *, title: str, width: int = 640, height: int =
     left, right, top, bottom = 70, 20, 40, 50
     plot_w, plot_h = width - left - right, height - top - bottom
     low, high = min(losses), max(losses)
-    span = high - low or 1.0
     last = max(1, len(losses) - 1)
     points = " ".join(
-        f"{left + plot_w * k / last:.2f},{top + plot_h * (1 - (losses[k] - low) / span):.2f}" for k in _plotted(len(losses))
+        f"{left + plot_w * k / last:.2f},{top + plot_h * (1 - _height(losses[k], low, high)):.2f}"
+        for k in _plotted(len(losses))
     )
     font = 'font-family="sans-serif" font-size="13"'
     return "\n".join(
@@ -273,7 +352,7 @@ def render_net(result: NetResult, console, *, digits: int = 6, max_rows: int = 5
             title = _("Layer {number} ({activation}{scale})").format(
                 number=number, activation=layer.activation, scale=_(", scaled by c") if scaled else ""
             )
-            table = Table(title=title, box=box, title_justify="left")
+            table = Table(box=box)
             columns = [_("neuron"), "z = w.a_prev + b", "a", "dC/da", _("gain da/dz"), _("dC/dz (delta)"), "dC/db"]
             if scaled:
                 columns.append("dC/dc")
@@ -292,7 +371,7 @@ def render_net(result: NetResult, console, *, digits: int = 6, max_rows: int = 5
                 if scaled:
                     row.append(num(record.scale_grad[j]))
                 table.add_row(*row)
-            console.print(table)
+            print_titled(console, title, table)
             _hidden(console, layer.outputs, max_rows)
             if not several:
                 _weights_table(console, number, layer, record, num, max_rows)
@@ -304,14 +383,14 @@ def render_net(result: NetResult, console, *, digits: int = 6, max_rows: int = 5
             )
         )
         for number in range(1, len(spec.layers) + 1):
-            table = Table(title=_("Layer {number}").format(number=number), box=box, title_justify="left")
+            table = Table(box=box)
             table.add_column(_("parameter"))
             table.add_column(_("value"), justify="right")
             table.add_column("dL/dparameter", justify="right")
             rows = list(_parameter_rows(result, number - 1))
             for name, value, gradient in islice(rows, max_rows or None):
                 table.add_row(name, num(value), f"[red]{num(gradient)}[/]")
-            console.print(table)
+            print_titled(console, _("Layer {number}").format(number=number), table)
             _hidden(console, len(rows), max_rows)
     console.print("\n[bold]" + _("Loss L = {loss}").format(loss=num(result.loss)) + "[/]")
     for note in result.notes:
@@ -321,11 +400,7 @@ def render_net(result: NetResult, console, *, digits: int = 6, max_rows: int = 5
 def _weights_table(console, number: int, layer, record, num, max_rows: int) -> None:
     from rich.table import Table
 
-    table = Table(
-        title=_("Layer {number} weights: dC/dw = a_prev x delta").format(number=number),
-        box=table_box(console),
-        title_justify="left",
-    )
+    table = Table(box=table_box(console))
     for column in (_("weight"), _("value"), "a_prev", "delta", "dC/dw"):
         table.add_column(column, justify="left" if column == _("weight") else "right")
     cells = [(j, i) for j in range(layer.outputs) for i in range(layer.inputs)]
@@ -337,7 +412,7 @@ def _weights_table(console, number: int, layer, record, num, max_rows: int) -> N
             num(record.delta[j]),
             f"[red]{num(record.weights_grad[j][i])}[/]",
         )
-    console.print(table)
+    print_titled(console, _("Layer {number} weights: dC/dw = a_prev x delta").format(number=number), table)
     _hidden(console, len(cells), max_rows)
 
 
@@ -500,7 +575,7 @@ def render_training_outputs(
     """Each example's target next to the network's output before and after training."""
     from rich.table import Table
 
-    table = Table(title=_("Outputs before and after training"), box=table_box(console), title_justify="left")
+    table = Table(box=table_box(console))
     for column in (_("example"), _("input"), _("target"), _("before"), _("after")):
         table.add_column(column, justify="right" if column == _("example") else "left")
     for n, example in islice(enumerate(spec.examples), max_rows or None):
@@ -511,5 +586,5 @@ def render_training_outputs(
             _vector(before[n], digits),
             f"[green]{_vector(after[n], digits)}[/]",
         )
-    console.print(table)
+    print_titled(console, _("Outputs before and after training"), table)
     _hidden(console, len(spec.examples), max_rows)

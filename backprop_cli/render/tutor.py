@@ -55,14 +55,14 @@ def render_gate_list(console, infos: list) -> None:
 
     from .console import table_box
 
-    table = Table(title=_("Gates"), box=table_box(console), title_justify="left")
+    table = Table(box=table_box(console))
     for column in (_("gate"), _("forward rule"), _("local gradients"), _("intuition")):
         table.add_column(column)
     for info in infos:
         forward = info.forward + (f" = {info.definition}" if info.definition else "")
         local = "\n".join(f"d/d{name}: {rule}" for name, rule in info.local_gradients.items())
         table.add_row(info.name, _escape(forward), _escape(local), _escape(info.intuition))
-    console.print(table)
+    _print_titled(console, _("Gates"), table)
     console.print(_("Details and a worked example: backprop gates NAME (for example: backprop gates mul)."))
 
 
@@ -110,6 +110,14 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+def _print_titled(console, title: str, table) -> None:
+    """The title on a line of its own above the table: a Rich table title wraps at the table's width."""
+    from rich.text import Text
+
+    console.print(Text(title, style="table.title"), soft_wrap=True)
+    console.print(table)
 
 
 # --------------------------------------------------------------------------- quiz
@@ -220,11 +228,15 @@ class QuizScreen:
 
         self.console.print(Text(_("Hint: {hint}").format(hint=text), style="cyan"))
 
-    def not_a_number(self, message: str) -> None:
+    def not_a_number(self, problem: str) -> None:
+        """The answer could not be read; the same question is asked again."""
         from rich.text import Text
 
         self.console.print(
-            Text(_("{problem}: type a number, ? for a hint or q to stop.").format(problem=message), style="yellow")
+            Text(
+                _("{problem}; type a number such as -4, 0.25 or 11/5, ? for a hint, q to quit").format(problem=problem),
+                style="yellow",
+            )
         )
 
     def feedback(self, attempt) -> None:
@@ -254,7 +266,8 @@ class QuizScreen:
         question = attempt.question
         num = self.num
         if question.part == "forward":
-            table = Table(title=_("Forward pass"), box=table_box(self.console), title_justify="left")
+            title = _("Forward pass")
+            table = Table(box=table_box(self.console))
             for column, justify in (
                 ("#", "right"),
                 (_("node"), "left"),
@@ -269,7 +282,8 @@ class QuizScreen:
                 str(node), _escape(graph.labels[node]), graph.gates[node].name, _escape(inputs), num(result.values[node])
             )
         else:
-            table = Table(title=_("Backward pass"), box=table_box(self.console), title_justify="left")
+            title = _("Backward pass")
+            table = Table(box=table_box(self.console))
             numbers = (_("upstream"), _("chained (up x local)"), _("accumulated"))
             for column in (_("gate"), _("input"), numbers[0], _("local gradient"), *numbers[1:]):
                 table.add_column(column, justify="right" if column in numbers else "left")
@@ -287,7 +301,7 @@ class QuizScreen:
                     num(step.contribution),
                     num(step.accumulated),
                 )
-        self.console.print(table)
+        _print_titled(self.console, title, table)
 
     def summary(self, stopped: bool) -> None:
         from rich.text import Text
