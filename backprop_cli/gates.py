@@ -80,9 +80,14 @@ def _pow(a: Number, b: Number) -> Number:
 
 def _pow_local(inputs: tuple, out: Number) -> tuple:
     a, b = inputs
+    if a == 0 and 0 < b < 1:
+        raise DomainError("a**b has an infinite slope at a = 0 when 0 < b < 1 (no gradient)")
     d_base = b * _pow(a, b - 1) if b != 0 else 0 * b
     if a > 0:
-        d_exponent = out * math.log(a)
+        try:
+            d_exponent = out * math.log(a)
+        except OverflowError:  # a huge exact power: only an error if the exponent needs a gradient
+            d_exponent = math.nan
     elif a == 0 and b > 0:
         d_exponent = 0.0  # a**b is 0 for b near a positive exponent
     else:

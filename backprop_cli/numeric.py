@@ -132,6 +132,6 @@ def json_number(value: Number) -> float | int:
 
 
 def exact_text(value: Number) -> str:
-    if isinstance(value, Fraction):
-        return fmt(value)
+    if isinstance(value, (Fraction, int)):
+        return fmt(value)  # int: the constant local gradients of add, sub, relu ... ("1", not "1.0")
     return repr(float(value))

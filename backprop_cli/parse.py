@@ -337,8 +337,9 @@ def echo(program: Program) -> str:
             pieces.append("; ")
         if name is not None:
             pieces.append(f"{name} = ")
-        # the stack holds text still to write (str) and nodes still to spell out: (node, bare)
-        stack: list = [(root, False)]
+        # the stack holds text still to write (str) and nodes still to spell out: (node, bare),
+        # bare being True for call arguments, False for operands of an operator, None at the top
+        stack: list = [(root, None)]  # None: the whole statement (operators keep their parentheses)
         while stack:
             item = stack.pop()
             if type(item) is str:
@@ -350,10 +351,9 @@ def echo(program: Program) -> str:
                 pieces.append(texts[node])
             elif op == "neg":
                 operand = operands[0]
-                if ops[operand] == "neg":
-                    stack += [")", (operand, False), "-("]
-                else:
-                    stack += [(operand, False), "-"]
+                inner = [")", (operand, True), "-("] if ops[operand] == "neg" else [(operand, False), "-"]
+                # an operand of an operator gets parentheses: (-x) ** 2 is not -(x ** 2)
+                stack += [")", *inner, "("] if bare is False else inner
             elif texts[node] != op and op in symbols:  # written as an operator: (a + b)
                 left, right = operands
                 if bare:

@@ -15,13 +15,15 @@ from backprop_cli.parse import MAX_NESTING, echo, parse
         ("1/1+exp(-z)", "((1 / 1) + exp(-z))"),  # the classic precedence mistake, made visible
         ("1/(1+exp(-z))", "(1 / (1 + exp(-z)))"),
         ("-x**2", "-(x ** 2)"),  # Python: ** binds tighter than unary minus
-        ("2**-x", "(2 ** -x)"),
+        ("2**-x", "(2 ** (-x))"),
+        ("(-x)**2", "((-x) ** 2)"),  # not -(x ** 2)
+        ("-x", "-x"),
         ("x**y**z", "(x ** (y ** z))"),  # right-associative
         ("x^2", "(x ** 2)"),
         ("a-b-c", "((a - b) - c)"),  # left-associative
         ("a/b/c", "((a / b) / c)"),
         ("a+b*c", "(a + (b * c))"),
-        ("-x*y", "(-x * y)"),
+        ("-x*y", "((-x) * y)"),
         ("--x", "-(-x)"),
         ("+x", "x"),
         ("max(x+1, y, 3)", "max(x + 1, y, 3)"),
