@@ -63,18 +63,31 @@ LANG_HELP = "Language of the prose: en, pt or zh (default: from LANG, else Engli
 
 
 def fail(error: BackpropError) -> None:
-    """Report a user error as one line on stderr (plus context lines) and exit 2."""
-    typer.echo(f"error: {error.message}", err=True)
+    """Report a user error as one line on stderr (plus the caret lines of a syntax error) and exit 2."""
+    from .i18n import _
+
+    typer.echo(_("error: {message}").format(message=error.message), err=True)
     if error.detail:
         typer.echo(error.detail, err=True)
     raise typer.Exit(2)
 
 
 def read_stdin_once(used: list[bool]) -> str:
+    from .i18n import _
+
     if used:
-        raise InputError("standard input can be read only once (EXPR - and --values - together)")
+        raise InputError(_("standard input can be read only once (EXPR - and --values - together)"))
     used.append(True)
-    return sys.stdin.read()
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:
+        return sys.stdin.read()
+    data = raw.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            _("standard input is not valid UTF-8 (byte {offset})").format(offset=error.start + 1)
+        ) from None
 
 
 def read_expression(expression: str, stdin_used: list[bool]) -> str:
@@ -85,6 +98,7 @@ def read_values(assignments: list[str], values_file: str | None, stdin_used: lis
     """Collect NAME=VALUE arguments over the values of --values FILE (a JSON object)."""
     import json
 
+    from .i18n import _
     from .parse import short_name
 
     values: dict[str, str] = {}
@@ -96,36 +110,56 @@ def read_values(assignments: list[str], values_file: str | None, stdin_used: lis
                 with open(values_file, encoding="utf-8") as handle:
                     text = handle.read()
             except OSError as error:
-                raise InputError(f"--values: cannot read {values_file!r}: {error.strerror}") from None
+                raise InputError(
+                    _("--values: cannot read {file!r}: {reason}").format(file=values_file, reason=error.strerror)
+                ) from None
         try:
             loaded = json.loads(text, parse_float=str, parse_int=str, parse_constant=str)
         except ValueError as error:
-            raise InputError(f"--values: {values_file!r} is not valid JSON ({error})") from None
+            raise InputError(
+                _("--values: {file!r} is not valid JSON ({reason})").format(file=values_file, reason=error)
+            ) from None
         if not isinstance(loaded, dict):
-            raise InputError(f"--values: {values_file!r} must hold a JSON object of name -> number")
+            raise InputError(_("--values: {file!r} must hold a JSON object of name -> number").format(file=values_file))
         for name, value in loaded.items():
             if not isinstance(value, str) or value in ("NaN", "Infinity", "-Infinity"):
                 shown = json.dumps(value)
                 shown = shown if len(shown) <= 40 else f"{shown[:20]}... ({len(shown):,} characters)"
-                raise InputError(f"--values: value of {short_name(name)!r} must be a number, got {shown}")
+                raise InputError(
+                    _("--values: value of {name!r} must be a number, got {value}").format(name=short_name(name), value=shown)
+                )
             values[name] = value
+    given: dict[str, str] = {}
     for assignment in assignments:
         name, sep, value = assignment.partition("=")
         name = name.strip()
         if not sep or not _NAME.fullmatch(name):
-            raise InputError(f"expected NAME=VALUE, got {short_name(assignment)!r} (for example x=-2)")
-        values[name] = value
+            raise InputError(_("expected NAME=VALUE, got {text!r} (for example x=-2)").format(text=short_name(assignment)))
+        if name in given and given[name].strip() != value.strip():
+            raise InputError(
+                _("{name} is given twice ({first} and {second}): which one did you mean?").format(
+                    name=name, first=given[name], second=value
+                )
+            )
+        given[name] = value
+    values.update(given)  # arguments win over the values file
+    return values
     return values
 
 
 def wrt_names(wrt: str | None, graph) -> list[str] | None:
     if wrt is None:
         return None
+    from .i18n import _
+
     names = [name.strip() for name in wrt.split(",") if name.strip()]
     known = list(graph.inputs) + list(graph.names)
     for name in names:
         if name not in known:
-            raise InputError(f"--wrt: {name!r} is not a variable of the expression (known: {', '.join(known)})")
+            shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+            raise InputError(
+                _("--wrt: {name!r} is not a variable of the expression (known: {known})").format(name=name, known=shown)
+            )
     return names
 
 
@@ -161,16 +195,19 @@ def grad(
     Exit codes: 0 done, 1 the cross-check disagrees (a bug in the engine), 2 bad input.
     """
     from .api import grad as compute
-    from .i18n import set_language
+    from .i18n import _, set_language
     from .render.console import make_console
 
-    set_language(lang)
     if json_out:
         output_format = GradFormat.json
     stdin_used: list[bool] = []
     try:
+        set_language(lang)
+        if explain and output_format is not GradFormat.text:
+            raise InputError(_("--explain narrates the text tables; it cannot be mixed into --format {format}").format(
+                format=output_format.value))
         if _OPTION_LIKE.fullmatch(expression):
-            raise InputError(f"no such option: {expression} (see backprop grad --help)")
+            raise InputError(_("no such option: {option} (see backprop grad --help)").format(option=expression))
         text = read_expression(expression, stdin_used)
         values = read_values(assignments or [], values_file, stdin_used)
         result = compute(text, values, exact=exact, check=not no_check, check_method=check_method.value)
@@ -178,7 +215,7 @@ def grad(
     except BackpropError as error:
         fail(error)
     for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        typer.echo(_("warning: {message}").format(message=warning), err=True)
     console = make_console(color.value)
     if output_format is GradFormat.json:
         from .render.json import write_json
@@ -208,15 +245,28 @@ def grad(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: every error is one line on stderr, never a traceback."""
+    from .i18n import _
+
     try:
-        app()
+        code = app(standalone_mode=False)
+    except typer.TyperException as error:  # a usage error: unknown option, value out of range ...
+        if type(error).__name__ == "NoArgsIsHelpError":  # plain `backprop`: the help is already shown
+            sys.exit(0)
+        context = getattr(error, "ctx", None)
+        where = f" (see {context.command_path} --help)" if context is not None else ""
+        typer.echo(_("error: {message}").format(message=error.format_message()) + where, err=True)
+        sys.exit(error.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo(_("interrupted"), err=True)
+        sys.exit(130)
     except RecursionError:  # pragma: no cover - the engine has no recursion; this is a safety net
-        typer.echo("error: input nested too deeply", err=True)
+        typer.echo(_("error: input nested too deeply"), err=True)
         sys.exit(2)
     except MemoryError:  # pragma: no cover
-        typer.echo("error: out of memory: the input is too large", err=True)
+        typer.echo(_("error: out of memory: the input is too large"), err=True)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 # Commands of the later issues live in modules of their own and register on `app` when imported.

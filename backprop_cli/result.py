@@ -43,6 +43,8 @@ class Check:
     ok: bool
     items: list[CheckItem] = field(default_factory=list)
     note: str = ""
+    #: True when no comparison could be made (the function is undefined next to the point)
+    skipped: bool = False
 
 
 @dataclass
@@ -128,6 +130,7 @@ class Result:
         return {
             "method": self.check.method,
             "ok": self.check.ok,
+            "skipped": self.check.skipped,
             "note": self.check.note,
             "derivatives": {
                 item.name: {

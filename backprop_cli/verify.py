@@ -207,7 +207,7 @@ def finite_difference_check(
             except BackpropError:
                 step /= 100  # stepped outside a domain (log near 0): look closer
         if measured is None:
-            return Check("finite-difference", True, note="skipped: the function is undefined next to this point")
+            return Check("finite-difference", True, note="the function is undefined next to this point", skipped=True)
         tolerance = 1e-5 * (abs(expected) + sum(abs(g) for g in gradient)) + noise / step + 1e-9
         if abs(measured - expected) > tolerance:
             worst = f"direction derivative {measured:.9g} by finite differences, {expected:.9g} by the engine"

@@ -31,3 +31,10 @@ def table_box(console):
     from rich import box
 
     return box.ROUNDED if console.is_terminal else box.ASCII
+
+
+def print_title(console, title: str) -> None:
+    """A table's title on a line of its own: a Rich table title would wrap at the table's width."""
+    from rich.text import Text
+
+    console.print(Text(title, style="bold"), soft_wrap=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from itertools import islice
 
 from ..gates import CONST
+from ..i18n import _
 from ..numeric import fmt, to_float
 from ..result import Result
-from .console import table_box
+from .console import print_title, table_box
 
 #: Longest symbolic derivative shown in the terminal (JSON carries it whole).
 MAX_SYMBOLIC_CHARS = 60
@@ -34,13 +35,15 @@ def render_grad(
 
     # a generated expression can echo to megabytes: past LONG_ECHO_CHARS the line is left to
     # the terminal to wrap (Rich would spend seconds cutting it into lines)
-    parsed = Text.assemble(("Parsed:", "bold"), " ", result.parsed)
+    parsed = Text.assemble((_("Parsed:"), "bold"), " ", result.parsed)
     console.print(parsed, soft_wrap=len(result.parsed) > LONG_ECHO_CHARS)
     if not summary:
         labels = graph.labels  # composed on first use: --summary never pays for them
-        forward = Table(title="Forward pass", box=box, title_justify="left")
-        for column in ("#", "node", "gate", "inputs", "value"):
-            forward.add_column(column, justify="right" if column in ("#", "value") else "left")
+        print_title(console, _("Forward pass"))
+        forward = Table(box=box)
+        columns = [("#", "right"), (_("node"), "left"), (_("gate"), "left"), (_("inputs"), "left"), (_("value"), "right")]
+        for column, justify in columns:
+            forward.add_column(column, justify=justify)
         rows = (n for n in result.nodes() if graph.gates[n.id] is not CONST)
         shown = 0
         for node in islice(rows, max_rows or None):
@@ -50,20 +53,30 @@ def render_grad(
         console.print(forward)
         _hidden(console, sum(1 for g in graph.gates if g is not CONST) - shown, max_rows)
 
-        backward = Table(title="Backward pass", box=box, title_justify="left")
-        fans_out = any(paths > 1 for paths, needed in zip(graph.fanout, graph.needs_grad) if needed)
-        columns = ["gate", "input", "upstream", "local gradient", "chained (up x local)", "accumulated"]
-        for column in columns + (["fan-out"] if fans_out else []):
-            left = column in ("gate", "input", "local gradient", "fan-out")
-            backward.add_column(column, justify="left" if left else "right")
+        print_title(console, _("Backward pass"))
         console.print(
-            f"seed: d{result.output}/d{result.output} = 1 at the output node {_escape(labels[graph.output])!s}"
+            _("seed: d{output}/d{output} = 1 at the output node {node}").format(
+                output=result.output, node=_escape(labels[graph.output])
+            )
         )
+        backward = Table(box=box)
+        fans_out = any(paths > 1 for paths, needed in zip(graph.fanout, graph.needs_grad) if needed)
+        columns = [
+            (_("gate"), "left"),
+            (_("input"), "left"),
+            (_("upstream"), "right"),
+            (_("local gradient"), "left"),
+            (_("chained (up x local)"), "right"),
+            (_("accumulated"), "right"),
+        ]
+        for column, justify in columns + ([(_("fan-out"), "left")] if fans_out else []):
+            backward.add_column(column, justify=justify)
         shown = 0
         total = graph.step_count()
         for step in islice(result.steps(), max_rows or None):
             shown += 1
-            rule = result.rule(step)
+            gate = graph.gates[step.gate]
+            rule = f"{gate.name}: {_(gate.rule(step.position))}"
             if not rule.endswith(f": {num(step.local)}"):  # "add: 1" needs no "= 1"
                 rule += f" = {num(step.local)}"
             row = [
@@ -75,14 +88,14 @@ def render_grad(
                 f"[red]{num(step.accumulated)}[/]",
             ]
             if fans_out:
-                row.append(f"+= path {step.path} of {step.paths}" if step.paths > 1 else "")
+                row.append(_("+= path {path} of {paths}").format(path=step.path, paths=step.paths) if step.paths > 1 else "")
             backward.add_row(*row)
         console.print(backward)
         _hidden(console, total - shown, max_rows)
 
     render_gradients(result, console, digits=digits, wrt=wrt, max_rows=max_rows)
     for note in result.notes:
-        console.print(f"note: {_escape(note)}")
+        console.print(_("note: {note}").format(note=_escape(note)))
 
 
 def render_gradients(
@@ -94,15 +107,17 @@ def render_gradients(
     num = lambda v: fmt(v, digits)  # noqa: E731
     out = result.output
     graph = result.graph
-    table = Table(title=f"Gradients of {out} = {fmt(result.value, digits)}", box=table_box(console), title_justify="left")
-    table.add_column("input")
-    table.add_column("gradient", justify="right")
+    print_title(console, _("Gradients of {output} = {value}").format(output=out, value=fmt(result.value, digits)))
+    table = Table(box=table_box(console))
+    table.add_column(_("input"))
+    table.add_column(_("gradient"), justify="right")
     if result.exact:
         table.add_column("≈", justify="right")
     check = {item.name: item for item in result.check.items} if result.check else {}
     if check:
-        for column in ("SymPy derivative", "SymPy value", "check"):
-            table.add_column(column, justify="right" if column != "SymPy derivative" else "left")
+        table.add_column(_("SymPy derivative"))
+        table.add_column(_("SymPy value"), justify="right")
+        table.add_column(_("check"), justify="right")
     names = wrt or list(graph.inputs)
     for name in islice(names, max_rows or None):
         node = graph.inputs.get(name, graph.names.get(name))
@@ -115,27 +130,43 @@ def render_gradients(
             symbolic = item.symbolic or ""
             if len(symbolic) > MAX_SYMBOLIC_CHARS:
                 symbolic = symbolic[: MAX_SYMBOLIC_CHARS - 3] + "..."
-            mark = ("[green]ok[/]" if not item.note else "[yellow]ok*[/]") if item.ok else "[bold red]MISMATCH[/]"
+            if not item.ok:
+                mark = f"[bold red]{_('MISMATCH')}[/]"
+            else:
+                mark = f"[green]{_('ok')}[/]" if not item.note else f"[yellow]{_('ok')}*[/]"
             row += [_escape(symbolic), fmt(item.reference, digits), mark]
         elif check:
-            row += ["", "", ""]
+            row += [_("(intermediate: not checked)") if name not in graph.inputs else "", "", ""]
         table.add_row(*row)
     console.print(table)
     _hidden(console, len(names) - min(len(names), max_rows or len(names)), max_rows)
     if result.check is not None:
-        check_line = f"check: {result.check.method}"
-        if result.check.note:
-            check_line += f" ({result.check.note})"
-        status = "[green]agrees[/]" if result.check.ok else "[bold red]DISAGREES: this is a bug in the engine[/]"
-        console.print(f"{_escape(check_line)}: {status}")
-        for item in result.check.items:
-            if item.note:
-                console.print(f"  d{out}/d{item.name}: {_escape(item.note)}")
+        render_check_verdict(result, console)
+
+
+def render_check_verdict(result: Result, console) -> None:
+    check = result.check
+    line = _("check: {method}").format(method=check.method)
+    if check.note:
+        line += f" ({_escape(check.note)})"
+    if check.skipped:
+        status = f"[yellow]{_('skipped')}[/]"
+    elif check.ok:
+        status = f"[green]{_('agrees')}[/]"
+    else:
+        status = f"[bold red]{_('DISAGREES: this is a bug in the engine')}[/]"
+    console.print(f"{line}: {status}")
+    for item in check.items:
+        if item.note:
+            console.print(f"  d{result.output}/d{item.name}: {_escape(item.note)}")
 
 
 def _hidden(console, count: int, max_rows: int) -> None:
     if count > 0:
-        console.print(f"... {count:,} more rows not shown (--max-rows {max_rows}; --max-rows 0 shows all)")
+        message = _("... {count} more row not shown") if count == 1 else _("... {count} more rows not shown")
+        console.print(
+            message.format(count=f"{count:,}") + " " + _("(--max-rows {rows}; --max-rows 0 shows all)").format(rows=max_rows)
+        )
 
 
 def _escape(text: str) -> str:
