@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from .errors import InputError
 from .graph import Graph
+from .i18n import _
 from .numeric import Number, parse_number
 from .parse import echo, parse, short_name
 from .result import Result
@@ -65,13 +66,15 @@ def grad(
 
     notes: list[str] = []
     if graph.program.caret_power:
-        notes.append("'^' is read as power (**), as in SymPy; Python's XOR has no meaning here")
+        notes.append(_("'^' is read as power (**), as in SymPy; Python's XOR has no meaning here"))
     kinks = graph.kinks(node_values)
     notes += kinks
     if exact:
         notes += _float_fallbacks(graph, node_values)
     unused = [name for name in values if name not in graph.inputs]
-    warnings = [f"value given for {name!r}, which the expression does not use" for name in unused]
+    warnings = [
+        _("value given for {name!r}, which the expression does not use").format(name=name) for name in unused
+    ]
 
     result = Result(
         expression=expression,
@@ -102,5 +105,7 @@ def _float_fallbacks(graph: Graph, values: list) -> list[str]:
     if not fallen:
         return []
     return [
-        f"exact mode: {', '.join(fallen)} give irrational values, so they and what depends on them are floats"
+        _("exact mode: irrational values came out of {gates}, so they and what depends on them are floats").format(
+            gates=", ".join(fallen)
+        )
     ]

@@ -67,6 +67,10 @@ def _pow(a: Number, b: Number) -> Number:
         if a == 0 and b < 0:
             raise DomainError("zero raised to a negative power")
         return a**b.numerator
+    if isinstance(a, Fraction) and isinstance(b, Fraction) and a > 0:
+        root = _exact_root(a, b.denominator)  # 4**(1/2) and 8**(2/3) stay exact
+        if root is not None:
+            return _pow(root, Fraction(b.numerator))
     a, b = float(a), float(b)
     if a == 0 and b < 0:
         raise DomainError("zero raised to a negative power")
@@ -76,6 +80,21 @@ def _pow(a: Number, b: Number) -> Number:
         return a**b
     except OverflowError:
         raise DomainError("overflow: the power is too large for a float") from None
+
+
+def _exact_root(a: Fraction, degree: int) -> Fraction | None:
+    """The exact degree-th root of a positive fraction, or None when it is irrational."""
+    if degree > 64:
+        return None
+    top, bottom = _integer_root(a.numerator, degree), _integer_root(a.denominator, degree)
+    return None if top is None or bottom is None else Fraction(top, bottom)
+
+
+def _integer_root(n: int, degree: int) -> int | None:
+    if n.bit_length() > 1000:
+        return None
+    guess = round(n ** (1.0 / degree))
+    return next((c for c in (guess - 1, guess, guess + 1) if c >= 0 and c**degree == n), None)
 
 
 def _pow_local(inputs: tuple, out: Number) -> tuple:

@@ -15,6 +15,7 @@ from functools import cached_property
 
 from .errors import BackpropError, DomainError, InputError, ParseError, locate
 from .gates import CONST, GATES, INPUT, Gate
+from .i18n import _
 from .numeric import ExactBudget, Number, fmt, literal
 from .parse import Program, short_name
 
@@ -60,7 +61,7 @@ class Graph:
         #: staged intermediate name -> node
         self.names: dict[str, int] = {}
         self._build(program)
-        name, root, _ = program.statements[-1]
+        name, root, _offset = program.statements[-1]
         self.output = self._node_of[root]
         self.output_name = name or "f"
         del self._node_of
@@ -94,7 +95,12 @@ class Graph:
                 node = names.get(text)
                 if node is None:
                     if text in assigned_later:
-                        raise ParseError(f"{short_name(text)!r} is used before it is assigned", source, program.offsets[s])
+                        raise ParseError(
+                            _("{name!r} is used before it is assigned (a name is either an input or "
+                              "assigned once before its first use)").format(name=short_name(text)),
+                            source,
+                            program.offsets[s],
+                        )
                     node = inputs.get(text)
                     if node is None:
                         node = inputs[text] = len(gates)
@@ -119,7 +125,9 @@ class Graph:
             if s in statement_of_root:
                 name = statement_of_root[s]
                 if name in names:
-                    raise ParseError(f"{short_name(name)!r} is assigned twice", source, program.offsets[s])
+                    raise ParseError(
+                        _("{name!r} is assigned twice").format(name=short_name(name)), source, program.offsets[s]
+                    )
                 names[name] = node_of[s]  # 'q = x' names the input node itself
 
     @cached_property
@@ -142,16 +150,30 @@ class Graph:
             elif gate is CONST:
                 label = literals[index]
             else:
+                # the same spelling as the echo: operands of operators wrap a negation,
+                # call arguments drop the outer parentheses of an operator
                 if gate.symbol and len(operands) == 2:  # written with its operator: (a + b)
-                    label = f"({labels[operands[0]]} {gate.symbol} {labels[operands[1]]})"
+                    left, right = (self._wrapped(labels, j, named) for j in operands)
+                    label = f"({left} {gate.symbol} {right})"
                 elif gate.name == "neg":
-                    label = f"-{labels[operands[0]]}"
+                    operand = operands[0]
+                    inner = labels[operand]
+                    label = f"-({inner})" if gates[operand].name == "neg" and operand not in named else f"-{inner}"
                 else:
-                    label = f"{gate.name}({', '.join([labels[j] for j in operands])})"
+                    label = f"{gate.name}({', '.join([self._bare(labels, j, named) for j in operands])})"
                 if len(label) > MAX_LABEL_CHARS:
                     label = f"n{index}"
             labels.append(label)
         return labels
+
+    def _wrapped(self, labels: list[str], node: int, named: dict) -> str:
+        composed = node not in named and self.gates[node].name == "neg" and labels[node].startswith("-")
+        return f"({labels[node]})" if composed else labels[node]
+
+    def _bare(self, labels: list[str], node: int, named: dict) -> str:
+        label = labels[node]
+        composed = node not in named and self.gates[node].symbol and len(self.args[node]) == 2
+        return label[1:-1] if composed and label.startswith("(") else label
 
     # ------------------------------------------------------------------ forward
 
@@ -161,7 +183,7 @@ class Graph:
         missing = [name for name in self.inputs if name not in inputs]
         if missing:
             first = self.inputs[missing[0]]
-            line, column, _ = locate(self.program.source, self.offsets[first])
+            line, column, _line_text = locate(self.program.source, self.offsets[first])
             where = f"column {column}" if "\n" not in self.program.source else f"line {line}, column {column}"
             names = ", ".join(map(short_name, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
             raise InputError(
@@ -303,7 +325,7 @@ class Graph:
         needs_grad, args = self.needs_grad, self.args
         for i, gate in enumerate(self.gates):
             if gate.kink and needs_grad[i] and gate.kink(tuple([values[j] for j in args[i]])):
-                notes.append(f"{self.labels[i]}: {gate.convention}")
+                notes.append(f"{self.labels[i]}: {_(gate.convention)}")
         return notes
 
     def step_count(self) -> int:
