@@ -218,3 +218,68 @@ def test_no_sympy_import_without_check(run_backprop):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+@pytest.mark.parametrize(
+    "args, stdin, message",
+    [
+        (["x*y", "x=1", "x=2", "y=1"], None, "error: x is given twice (1 and 2)"),
+        (["x", "x=1", "--lang", "fr"], None, "error: --lang: unknown language 'fr' (available: en, pt, zh)"),
+        (["-", "x=1"], b"x\xff", "error: standard input is not valid UTF-8 (byte 2)"),
+        (["x", "x=1", "--json", "--explain"], None, "error: --explain narrates the text tables"),
+        (["x**0.5", "x=0"], None, "error: pow at node '(x ** 0.5)': a**b has an infinite slope at a = 0"),
+    ],
+)
+def test_more_bad_input(args, stdin, message, run_backprop):
+    import subprocess
+
+    from conftest import backprop_executable
+
+    done = subprocess.run([*backprop_executable(), "grad", *args], input=stdin, capture_output=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines() == [done.stderr.decode().splitlines()[0]]  # one line
+    assert done.stderr.decode().startswith(message)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["grad", "x", "--digits", "0"], "error: Invalid value for '--digits'"),
+        (["nosuch"], "error: No such command 'nosuch'"),
+    ],
+)
+def test_usage_errors_are_one_line(args, message, run_backprop):
+    done = run_backprop(*args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [done.stderr.strip()] and done.stderr.startswith(message)
+
+
+def test_exact_check_compares_at_the_exact_point(cli):
+    # 1/3 > 0.3333333333333333333 exactly, although both round to the same float: max routes to x
+    result = cli("grad", "max(x,y)", "x=1/3", "y=0.3333333333333333333", "--exact", "--json")
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 0 and doc["gradients_exact"] == {"x": "1", "y": "0"} and doc["check"]["ok"]
+
+
+def test_exact_local_gradients_are_integers(cli):
+    doc = json.loads(cli("grad", "x + relu(y)", "x=1", "y=2", "--exact", "--json", "--no-check").stdout)
+    assert {step["local_exact"] for step in doc["backward"]} == {"1"}
+
+
+def test_labels_match_the_echo():
+    from backprop_cli import grad
+
+    r = grad("sigmoid(a*b) + -x*y", {"a": 1, "b": 2, "x": 1, "y": 2})
+    assert r.parsed == "(sigmoid(a * b) + ((-x) * y))"
+    assert "sigmoid(a * b)" in r.graph.labels and "((-x) * y)" in r.graph.labels
+
+
+def test_exact_roots():
+    from fractions import Fraction
+
+    from backprop_cli import grad
+
+    r = grad("x**0.5 + y**(2/3)", {"x": "9/4", "y": 8}, exact=True)
+    assert r.value == Fraction(11, 2)  # 3/2 + 4
+    assert r.gradients["x"] == Fraction(1, 3)  # 1 / (2 sqrt(9/4))
+    assert r.gradients["y"] == Fraction(1, 3)  # (2/3) 8^(-1/3)
