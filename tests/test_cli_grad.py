@@ -7,7 +7,6 @@ import re
 
 import jsonschema
 import pytest
-
 from conftest import ROOT
 
 SCHEMA = json.loads((ROOT / "docs" / "schema" / "grad.schema.json").read_text())

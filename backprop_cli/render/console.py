@@ -34,7 +34,14 @@ def table_box(console):
 
 
 def print_title(console, title: str) -> None:
-    """A table's title on a line of its own: a Rich table title would wrap at the table's width."""
+    """A table's title on a line of its own: a Rich table title would wrap at the table's width
+    and split "Gradients of f = 0.7311" or "learning rate 0.1" over two lines."""
     from rich.text import Text
 
-    console.print(Text(title, style="bold"), soft_wrap=True)
+    console.print(Text(title, style="table.title"), soft_wrap=True)
+
+
+def print_titled(console, title: str, table) -> None:
+    """A table under its title (see print_title)."""
+    print_title(console, title)
+    console.print(table)

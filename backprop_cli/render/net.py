@@ -16,7 +16,7 @@ from ..errors import InputError
 from ..i18n import _
 from ..net import LOSS_SLOPES, NetResult
 from ..numeric import fmt
-from .console import table_box
+from .console import print_titled, table_box
 
 #: Rows of a step table when --every is left to choose (step 0 and the last step always show).
 AUTO_ROWS = 50
@@ -35,18 +35,6 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
-
-
-def print_titled(console, title: str, table) -> None:
-    """Print a table under its title, the title on a line of its own.
-
-    A Rich table title wraps at the table's width, which splits "learning rate 0.1" over two
-    lines under a narrow table; a line of its own is never wrapped by the console.
-    """
-    from rich.text import Text
-
-    console.print(Text(title, style="table.title"), soft_wrap=True)
-    console.print(table)
 
 
 def _vector(values: list[float], digits: int) -> str:

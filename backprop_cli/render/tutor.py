@@ -53,7 +53,7 @@ def render_gate_list(console, infos: list) -> None:
     """`backprop gates`: one row per gate."""
     from rich.table import Table
 
-    from .console import table_box
+    from .console import print_titled, table_box
 
     table = Table(box=table_box(console))
     for column in (_("gate"), _("forward rule"), _("local gradients"), _("intuition")):
@@ -62,7 +62,7 @@ def render_gate_list(console, infos: list) -> None:
         forward = info.forward + (f" = {info.definition}" if info.definition else "")
         local = "\n".join(f"d/d{name}: {rule}" for name, rule in info.local_gradients.items())
         table.add_row(info.name, _escape(forward), _escape(local), _escape(info.intuition))
-    _print_titled(console, _("Gates"), table)
+    print_titled(console, _("Gates"), table)
     console.print(_("Details and a worked example: backprop gates NAME (for example: backprop gates mul)."))
 
 
@@ -110,14 +110,6 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
-
-
-def _print_titled(console, title: str, table) -> None:
-    """The title on a line of its own above the table: a Rich table title wraps at the table's width."""
-    from rich.text import Text
-
-    console.print(Text(title, style="table.title"), soft_wrap=True)
-    console.print(table)
 
 
 # --------------------------------------------------------------------------- quiz
@@ -259,7 +251,7 @@ class QuizScreen:
         """The rows of `backprop grad`'s tables that hold the answer."""
         from rich.table import Table
 
-        from .console import table_box
+        from .console import print_titled, table_box
 
         result = self.quiz.results[attempt.exercise]
         graph = result.graph
@@ -301,7 +293,7 @@ class QuizScreen:
                     num(step.contribution),
                     num(step.accumulated),
                 )
-        _print_titled(self.console, title, table)
+        print_titled(self.console, title, table)
 
     def summary(self, stopped: bool) -> None:
         from rich.text import Text
