@@ -5,9 +5,7 @@
 {'x': -4.0, 'y': -4.0, 'z': 3.0}
 """
 
-from .api import build, grad
 from .errors import BackpropError, DomainError, InputError, LimitError, ParseError
-from .result import Result
 
 __version__ = "0.1.0"
 
@@ -22,3 +20,16 @@ __all__ = [
     "grad",
     "__version__",
 ]
+
+
+def __getattr__(name: str):
+    # the engine is imported on first use, so `backprop --help` and `--version` skip it
+    if name in ("grad", "build"):
+        from . import api
+
+        return getattr(api, name)
+    if name == "Result":
+        from .result import Result
+
+        return Result
+    raise AttributeError(f"module 'backprop_cli' has no attribute {name!r}")
