@@ -6,10 +6,11 @@ forward pass for values, the backward pass for gradients) within a tolerance.
 
 A wrong claim is explained by recomputing with one rule swapped and comparing again. There is
 one mechanism: copy the local gradients of ``Graph.local_gradients``, replace one gate's
-entries by a classic wrong rule (a minus sign dropped, the gate's output used as its local
-gradient, a mul gate that does not swap, a max gate that routes to the wrong input, a fan-out
-node that keeps one path instead of adding them all), rerun ``Graph.backward`` and see whether
-the claim comes out. The rows of the backward pass (``Graph.steps``) give the local-only
+entries by a classic wrong rule (a minus sign dropped, a local gradient left out (taken as 1),
+the gate's output used as its local gradient, a mul gate that does not swap, a max gate that
+routes to the wrong input, a fan-out node that keeps one path instead of adding them all),
+rerun ``Graph.backward`` and see whether the claim comes out (a swap whose linear estimate is
+far from the claim is not run). The rows of the backward pass (``Graph.steps``) give the local-only
 values (the chain rule not applied), and the same tokens re-read with other parentheses
 explain wrong values. The first mistake that reproduces the claim, in the order of ``CODES``,
 is the diagnosis.
@@ -43,6 +44,7 @@ CODES = (
     "sign",
     "local-only",
     "missed-accumulation",
+    "missing-local",
     "mul-not-swapped",
     "output-as-local-grad",
     "max-routing",
@@ -52,16 +54,32 @@ CODES = (
 )
 
 #: The codes found by a backward pass with one rule swapped.
-MUTATED_CODES = ("sign", "missed-accumulation", "mul-not-swapped", "output-as-local-grad", "max-routing")
+MUTATED_CODES = (
+    "sign",
+    "missed-accumulation",
+    "missing-local",
+    "mul-not-swapped",
+    "output-as-local-grad",
+    "max-routing",
+)
+
+#: Gates that route the gradient (relu is max(0, a)): a local gradient 0 taken as 1 there is a
+#: routing mistake, so missing-local leaves them to max-routing.
+ROUTING_GATES = ("max", "min", "relu")
 
 #: Default relative tolerance: any correct rounding to 4 significant digits passes
 #: (0.19661 written as 0.1966), a rounding to 2 does not (0.2 is flagged as rounding).
 DEFAULT_RTOL = 1e-3
 #: Default absolute tolerance, for answers that are (nearly) zero.
 DEFAULT_ATOL = 1e-6
+#: A claim counts as a rounding of a value (``rounding``, or a mistake then rounded) when it is
+#: within half a unit of its last written digit of that value AND within this fraction of it:
+#: 0.2 for 0.1966 (1.7 % off) is a rounding, 1 for 0.7311 (37 % off) is not.
+MAX_ROUNDING_ERROR = 0.1
 
 #: Claim kinds: the output value, d output / d input, an intermediate's value and gradient.
 KINDS = ("value", "grad", "node", "node-grad")
+_GRADIENT_KINDS = ("grad", "node-grad")
 
 #: Work allowed for the swapped-rule passes of one entry, in nodes visited (each pass visits
 #: every node): unlimited in practice for homework, about half a second for a huge graph.
@@ -129,12 +147,7 @@ class Verdict:
     @property
     def what(self) -> str:
         """How the claim is shown: ``f``, ``q``, ``df/dx``, ``df/d(x + y)``."""
-        kind, name = self.claim.kind, self.name
-        if kind in ("value", "node"):
-            return name
-        if kind == "node-grad" and not _IDENTIFIER.fullmatch(name):
-            name = f"({name})"
-        return f"d{self.output}/d{name}"
+        return claim_title(self.claim, self.output)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -245,6 +258,16 @@ class Report:
         return {"entries": [entry.to_dict() for entry in self.entries], "summary": self.summary()}
 
 
+def claim_title(claim: Claim, output: str = "f") -> str:
+    """How a claim is shown: ``f``, ``q``, ``df/dx``, ``df/d(x + y)`` (``output`` is the output's name)."""
+    kind, name = claim.kind, claim.name or output
+    if kind in ("value", "node"):
+        return name
+    if kind == "node-grad" and not _IDENTIFIER.fullmatch(name):
+        name = f"({name})"
+    return f"d{output}/d{name}"
+
+
 def line_label(line: int) -> str:
     """How a batch entry without an id is called: ``line 3`` (of the JSONL or CSV file)."""
     return _("line {line}").format(line=line)
@@ -286,58 +309,71 @@ def written_precision(text: str) -> float:
     return 0.5 * 10.0 ** (exponent - decimals)
 
 
+def rounds(claimed: float, precision: float, value: Number) -> bool:
+    """True when ``claimed`` is ``value`` rounded by hand to the digits written.
+
+    ``precision`` is the claim's half unit of the last digit (``written_precision``). The claim
+    must be within it (the correctly rounded value) and within MAX_ROUNDING_ERROR of the value
+    (a plausible rounding: 1 for 0.7311 is neither a rounding nor "a mistake, then rounded").
+    """
+    return abs(claimed - value) <= min(precision * (1 + 1e-9), MAX_ROUNDING_ERROR * abs(value))
+
+
 # --------------------------------------------------------------------------- batch input
 
 
 def read_batch(lines: Iterable[str], name: str = "-", batch_format: str = "auto") -> Iterator[Entry]:
     """Entries of a batch file: JSON Lines, or CSV with columns id, expression, values, claims.
 
-    ``batch_format`` is "jsonl", "csv" or "auto" (CSV when the file name ends in .csv or the
-    first non-blank line is not a JSON object). A malformed line becomes an Entry with its
-    ``error`` set, so that it is reported and the rest are still read.
+    ``batch_format`` is "jsonl", "csv" or "auto" (CSV when the file name ends in .csv, JSON
+    Lines otherwise, standard input included). A malformed line becomes an Entry with its
+    ``error`` set, so that it is reported and the rest are still read; a batch without any
+    entry raises InputError.
     """
-    lines = iter(lines)
     if batch_format == "auto":
-        if name.lower().endswith(".csv"):
-            batch_format = "csv"
-        elif name.lower().endswith((".jsonl", ".json", ".ndjson")):
-            batch_format = "jsonl"
-        else:
-            peeked: list[str] = []
-            for line in lines:
-                peeked.append(line)
-                if line.strip():
-                    break
-            first = peeked[-1].lstrip() if peeked else "{"
-            batch_format = "jsonl" if first.startswith("{") or not first else "csv"
-            lines = _chain(peeked, lines)
+        batch_format = "csv" if name.lower().endswith(".csv") else "jsonl"
     if batch_format == "csv":
-        yield from _read_csv(lines)
+        entries = _read_csv(lines)
     elif batch_format == "jsonl":
-        yield from _read_jsonl(lines)
+        entries = _read_jsonl(lines)
     else:
         raise InputError(_("unknown batch format {format!r} (use jsonl, csv or auto)").format(format=batch_format))
-
-
-def _chain(first: list[str], rest: Iterator[str]) -> Iterator[str]:
-    yield from first
-    yield from rest
+    empty = True
+    for entry in entries:
+        empty = False
+        yield entry
+    if empty:
+        where = _("standard input") if name == "-" else repr(name)
+        raise InputError(_("no entries in {file}: there is nothing to grade").format(file=where))
 
 
 def _read_jsonl(lines: Iterable[str]) -> Iterator[Entry]:
+    read = 0
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        read += 1
         fallback = line_label(number)
         try:
             record = _DECODER.decode(line)
-        except ValueError as error:
-            yield Entry(fallback, line=number, error=_("not valid JSON ({error})").format(error=error))
+        except json.JSONDecodeError as error:
+            message = _("not valid JSON: {error} at column {column}").format(error=error.msg, column=error.colno)
+            if read == 1 and _looks_like_csv_header(line):
+                message += _(" (this looks like a CSV header: for a CSV file pass --batch-format csv)")
+            yield Entry(fallback, line=number, error=message)
+            continue
+        except _RepeatedKey as error:
+            yield Entry(fallback, line=number, error=error.message)
             continue
         if not isinstance(record, dict):
             yield Entry(fallback, line=number, error=_("expected a JSON object {{...}} per line"))
             continue
         yield entry_from_fields(record, number, fallback)
+
+
+def _looks_like_csv_header(line: str) -> bool:
+    """The first line of a CSV batch read as JSON Lines (no .csv name, standard input)."""
+    return "," in line and "expression" in line and not line.lstrip().startswith("{")
 
 
 def _read_csv(lines: Iterable[str]) -> Iterator[Entry]:
@@ -361,8 +397,13 @@ def _read_csv(lines: Iterable[str]) -> Iterator[Entry]:
                 continue
             try:
                 record[column] = _DECODER.decode(cell)
-            except ValueError as problem:
-                error = _("column {column} is not valid JSON ({error})").format(column=column, error=problem)
+            except json.JSONDecodeError as problem:
+                error = _("column {column} is not valid JSON: {error} at character {position}").format(
+                    column=column, error=problem.msg, position=problem.colno
+                )
+                break
+            except _RepeatedKey as problem:
+                error = _("column {column}: {error}").format(column=column, error=problem.message)
                 break
         if error:
             yield Entry(str(record["id"] or fallback), line=number, error=error)
@@ -432,7 +473,7 @@ class Reading:
 
     text: str
     parsed: str
-    #: the regrouped part, as the student would write it
+    #: the group whose parentheses were added or removed, shown with them: "(1 + exp(-z))"
     group: str
     graph: Graph
 
@@ -539,6 +580,9 @@ class Grader:
         out = graph.output_name
         known = question.targets
         targets = [known.get((claim.kind, claim.name)) or question.target(claim) for claim in claims]
+        repeated = None
+        if len(claims) > 1 and len(set(targets)) < len(targets):  # (a value and a gradient of one node are two claims)
+            claims, targets, repeated = _without_repeats(claims, targets, out)
         inputs = {name: _input_value(name, values[name]) for name in graph.inputs if name in values}
         node_values = graph.forward(inputs)
         locals_ = graph.local_gradients(node_values)
@@ -570,8 +614,10 @@ class Grader:
             output=out,
             line=line,
         )
+        if repeated:
+            graded.warnings = repeated
         if len(values) > len(inputs):
-            graded.warnings = [
+            graded.warnings += [
                 _("value given for {name!r}, which the expression does not use").format(name=name)
                 for name in values
                 if name not in graph.inputs
@@ -588,13 +634,66 @@ class Grader:
         return graded
 
 
+def _without_repeats(claims: list[Claim], targets: list[int], output: str) -> tuple[list[Claim], list[int], list[str]]:
+    """The claims with each quantity once: a value or a gradient of one node claimed again.
+
+    The same number again is dropped with a warning; another number is bad input, whatever
+    the names used (``--node-grad q`` and ``--node-grad x+y`` on ``q = x + y`` are one gradient).
+    """
+    first: dict[tuple[bool, int], Claim] = {}
+    kept: list[Claim] = []
+    kept_targets: list[int] = []
+    warnings: list[str] = []
+    for claim, target in zip(claims, targets):
+        key = (claim.kind in _GRADIENT_KINDS, target)
+        earlier = first.get(key)
+        if earlier is None:
+            first[key] = claim
+            kept.append(claim)
+            kept_targets.append(target)
+            continue
+        what, again = claim_title(earlier, output), claim_title(claim, output)
+        if again != what:
+            what = _("{what} (also written {again})").format(what=what, again=again)
+        if claim.value != earlier.value:
+            raise InputError(
+                _("{what} is claimed twice with different values, {first} and {second}: give it once").format(
+                    what=what, first=earlier.text, second=claim.text
+                )
+            )
+        warnings.append(_("{what} is claimed twice ({value}); it is graded once").format(what=what, value=claim.text))
+    return kept, kept_targets, warnings
+
+
 class _JsonNumber(str):
     """A number as written in a JSON document: its text is kept (for the claim's precision)
     and it is known to be a well-formed decimal, so float() reads it directly."""
 
 
-#: JSON numbers keep their text (NaN and Infinity come as text too, and are refused as numbers).
-_DECODER = json.JSONDecoder(parse_float=_JsonNumber, parse_int=_JsonNumber, parse_constant=str)
+class _RepeatedKey(ValueError):
+    """A key given twice in one JSON object (json would silently keep the last value)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.message = _("key {key!r} appears twice in one JSON object: give it once").format(key=key)
+
+
+def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
+    return record
+
+
+#: JSON numbers keep their text (NaN and Infinity come as text too, and are refused as numbers);
+#: a key repeated in an object is an error rather than the last value winning silently.
+_DECODER = json.JSONDecoder(
+    parse_float=_JsonNumber, parse_int=_JsonNumber, parse_constant=str, object_pairs_hook=_object_without_repeats
+)
 
 
 def _input_value(name: str, value: Any) -> Number:
@@ -740,15 +839,19 @@ class Mutation:
     replaced: tuple[tuple[int, tuple], ...]
     #: the nodes whose incoming gradient changes: only they and the nodes below them are affected
     reaches: tuple[int, ...]
-    #: code-specific facts for the message (an input position, the paths counted)
+    #: code-specific facts for the message: an input position (sign, max-routing; -1 split, -2 passed
+    #: to all), the paths left out (missed-accumulation), the input and its positions (missing-local)
     detail: tuple = ()
 
 
-def mutations(code: str, graph: Graph, values: list, locals_: list[tuple]) -> list[Mutation]:
+def mutations(
+    code: str, graph: Graph, values: list, locals_: list[tuple], near: list[bool] | None = None
+) -> list[Mutation]:
     """The one-rule mistakes of one diagnosis code, at the values of one forward pass.
 
     Each swaps the local gradients of one gate (one fan-out node's edges for missed-accumulation)
     for a wrong rule; a swap that changes nothing is left out (exp's output *is* its local gradient).
+    With ``near``, only the gates and fan-out nodes it marks are tried (those at or above a claim's node).
     """
     found: list[Mutation] = []
     args, gates, needs_grad = graph.args, graph.gates, graph.needs_grad
@@ -759,15 +862,22 @@ def mutations(code: str, graph: Graph, values: list, locals_: list[tuple]) -> li
             found.append(Mutation(code, node, ((node, local),), reaches, detail))
 
     if code == "missed-accumulation":
-        return _missed_accumulation(graph, locals_)
+        return _missed_accumulation(graph, locals_, near)
     for i, local in enumerate(locals_):
-        if not local:
+        if not local or (near is not None and not near[i]):
             continue
         name = gates[i].name
         if code == "sign":  # a minus sign dropped
             for k, value in enumerate(local):
                 if value < 0:
                     swap(i, _replaced(local, k, -value), (k,))
+        elif code == "missing-local" and name not in ROUTING_GATES:
+            for j, positions in _positions(args[i]).items():
+                if sum(local[k] for k in positions) != 1:  # (x*x: the local gradient for x is x + x)
+                    ones = _replaced(local, positions[0], 1)
+                    for k in positions[1:]:
+                        ones = _replaced(ones, k, 0)
+                    swap(i, ones, (j, positions))
         elif code == "mul-not-swapped" and name == "mul":
             swap(i, (values[args[i][0]], values[args[i][1]]))
         elif code == "output-as-local-grad" and len(local) == 1:
@@ -777,19 +887,20 @@ def mutations(code: str, graph: Graph, values: list, locals_: list[tuple]) -> li
             for k in range(count):
                 swap(i, tuple(1.0 if p == k else 0.0 for p in range(count)), (k,))
             swap(i, (1.0 / count,) * count, (-1,))
+            swap(i, (1.0,) * count, (-2,))
         elif code == "max-routing" and name == "relu":  # relu is max(0, a): to a, or to the constant 0
             swap(i, (1.0 - local[0],), (0,))
     return found
 
 
-def _missed_accumulation(graph: Graph, locals_: list[tuple]) -> list[Mutation]:
+def _missed_accumulation(graph: Graph, locals_: list[tuple], near: list[bool] | None = None) -> list[Mutation]:
     """For every node that feeds several paths: the backward pass with only some of them kept."""
     args, needs_grad, fanout = graph.args, graph.needs_grad, graph.fanout
     edges: dict[int, list[tuple[int, int]]] = {}  # fan-out node -> its edges, in backward-pass order
     for i in range(len(locals_) - 1, -1, -1):
         if locals_[i]:
             for k, j in enumerate(args[i]):
-                if fanout[j] > 1 and needs_grad[j]:
+                if fanout[j] > 1 and needs_grad[j] and (near is None or near[j]):
                     edges.setdefault(j, []).append((i, k))
     found = []
     for j, leaving in edges.items():
@@ -820,6 +931,16 @@ def _dropped_paths(count: int) -> Iterator[tuple[int, ...]]:
         yield (path,)
 
 
+def _positions(operands: tuple[int, ...]) -> dict[int, tuple[int, ...]]:
+    """Per input node of a gate, the positions where it enters (x*x: x at 0 and 1)."""
+    if len(operands) == 1 or (len(operands) == 2 and operands[0] != operands[1]):
+        return {j: (k,) for k, j in enumerate(operands)}
+    found: dict[int, tuple[int, ...]] = {}
+    for k, j in enumerate(operands):
+        found[j] = found.get(j, ()) + (k,)
+    return found
+
+
 def _replaced(local: tuple, position: int, value: Number) -> tuple:
     return local[:position] + (value,) + local[position + 1 :]
 
@@ -846,7 +967,7 @@ class _Pass:
         self.values = values
         self.locals = locals_
         self.grads = grads
-        self._mutations: dict[str, list[Mutation]] = {}
+        self._mutations: dict[tuple[str, int], list[Mutation]] = {}
         self._mutated: dict[int, list | None] = {}
         self._readings: dict[int, tuple[list, list | None] | None] = {}
         #: the reading that explained a value claim of this entry, if any
@@ -903,28 +1024,28 @@ class _Pass:
     def diagnose(self, claim: Claim, target: int, expected: Number) -> Diagnosis:
         """The first mistake in the order of CODES that reproduces the claim.
 
-        A candidate within the tolerance of the claim wins at once; one that agrees only to the
-        digits the student wrote (a mistake, then rounded) is kept in case nothing closer turns up.
+        A candidate within the tolerance of the claim wins at once; one that the claim rounds
+        (see ``rounds``: a mistake, then rounded) is kept in case nothing closer turns up.
         """
         close = self.grader.close
         claimed = claim.value
-        precision = written_precision(claim.text) * (1 + 1e-9) if claimed != 0 else 0.0
+        precision = written_precision(claim.text) if claimed != 0 else 0.0
         weak: _Candidate | None = None
         chosen: _Candidate | None = None
-        for candidate in self.candidates(claim, target, expected):
+        for candidate in self.candidates(claim, target, expected, precision):
             if close(claimed, candidate.value):
                 chosen = candidate
                 break
-            if weak is None and abs(claimed - candidate.value) <= precision:
+            if weak is None and rounds(claimed, precision, candidate.value):
                 weak = candidate
-        if chosen is None and abs(claimed - expected) <= precision:
+        if chosen is None and rounds(claimed, precision, expected):
             chosen = _Candidate("rounding", expected, self.label(target), lambda: self._rounding(claim, expected))
         if chosen is None:
             for candidate in self.precedence(claim):
                 if close(claimed, candidate.value):
                     chosen = candidate
                     break
-                if weak is None and abs(claimed - candidate.value) <= precision:
+                if weak is None and rounds(claimed, precision, candidate.value):
                     weak = candidate
         chosen = chosen or weak
         where = self.where(claim, target)
@@ -937,15 +1058,21 @@ class _Pass:
             self._misread = chosen.reading
         return Diagnosis(chosen.code, chosen.explain(), chosen.node, where)
 
-    def candidates(self, claim: Claim, target: int, expected: Number) -> Iterator[_Candidate]:
-        """Values of the one-rule mistakes, in the order of CODES."""
-        above = self._above(target) if claim.kind in ("grad", "node-grad") else []
+    def candidates(self, claim: Claim, target: int, expected: Number, precision: float = 0.0) -> Iterator[_Candidate]:
+        """Values of the one-rule mistakes, in the order of CODES.
+
+        A swapped rule whose estimate (see ``_estimate``) is far from the claim is skipped: only
+        the mistakes that may give the claim cost a backward pass.
+        """
+        above, tangents = self._above(target) if claim.kind in ("grad", "node-grad") else ([], [])
         for code in CODES:
             if code == "local-only" and above:
                 yield from self._local_only(target)
-            for mutation in self.mutations(code) if above else ():
+            for mutation in self.mutations(code, target, above) if above else ():
                 if not any(node == target or above[node] for node in mutation.reaches):
                     continue  # the swapped rule changes the gradients below it only
+                if not self._may_give(mutation, target, tangents, claim.value, precision):
+                    continue
                 if id(mutation) not in self._mutated and self._work + len(self.graph) > MAX_DIAGNOSIS_WORK:
                     break  # a huge graph: the remaining mistakes of this kind are not tried
                 grads = self.mutated(mutation)
@@ -959,23 +1086,59 @@ class _Pass:
                     lambda: _("the sign is flipped: the correct value is {expected}").format(expected=fmt(expected)),
                 )
 
-    def _above(self, target: int) -> list[bool]:
-        """Per node: True for the nodes whose value depends on ``target`` (their gradients flow into it)."""
-        args = self.graph.args
+    def _above(self, target: int) -> tuple[list[bool], list]:
+        """Per node: whether its value depends on ``target`` (its gradient flows into it), and
+        d node / d target (the sum over the paths from ``target`` up to it of the local gradients' product)."""
+        args, locals_ = self.graph.args, self.locals
         above = [False] * len(args)
+        tangents: list = [0.0] * len(args)
+        tangents[target] = 1.0
         for i in range(target + 1, len(args)):
             operands = args[i]
-            above[i] = any(j == target or above[j] for j in operands)
-        return above
+            if any(j == target or above[j] for j in operands):
+                above[i] = True
+                # (an input that does not depend on the target adds nothing, whatever its local gradient:
+                # a constant exponent's may be undefined)
+                tangents[i] = sum(local * tangents[j] for j, local in zip(operands, locals_[i]) if tangents[j])
+        return above, tangents
 
-    def mutations(self, code: str) -> list[Mutation]:
-        """The mutations of one code (made on first use, shared by the claims of the entry)."""
-        found = self._mutations.get(code)
+    def _estimate(self, mutation: Mutation, target: int, tangents: list) -> tuple[Number, Number]:
+        """The target's gradient with the mutation's rule swapped, without a backward pass, and its scale.
+
+        Swapping gate G's local gradient for input j changes the gradient arriving at j by
+        upstream(G) x (new - old), and so the target's by that times d j / d target: G's upstream
+        and the paths from the target up to j lie above and below G, which the swap leaves alone.
+        """
+        estimate = self.grads[target]
+        scale = abs(estimate)
+        args = self.graph.args
+        for node, local in mutation.replaced:
+            upstream = self.grads[node]
+            for j, new, old in zip(args[node], local, self.locals[node]):
+                if new != old and tangents[j]:
+                    change = upstream * (new - old) * tangents[j]
+                    estimate += change
+                    scale += abs(change)
+        return estimate, scale
+
+    def _may_give(self, mutation: Mutation, target: int, tangents: list, claimed: float, precision: float) -> bool:
+        """False when the swapped rule cannot give the claim (not within its tolerance nor its digits)."""
+        estimate, scale = self._estimate(mutation, target, tangents)
+        grader = self.grader
+        reach = max(grader.atol, grader.rtol * abs(estimate), precision) + 1e-9 * (scale + 1)
+        return abs(claimed - estimate) <= reach * 1.01
+
+    def mutations(self, code: str, target: int, above: list[bool]) -> list[Mutation]:
+        """The mutations of one code at or above the target (made on first use, kept for the entry)."""
+        key = (code, target)
+        found = self._mutations.get(key)
         if found is None:
             found = []
             if code in MUTATED_CODES:
-                found = mutations(code, self.graph, self.values, self.locals)
-            self._mutations[code] = found
+                near = list(above)
+                near[target] = True
+                found = mutations(code, self.graph, self.values, self.locals, near)
+            self._mutations[key] = found
         return found
 
     def mutated(self, mutation: Mutation) -> list | None:
@@ -1031,6 +1194,25 @@ class _Pass:
             ).format(
                 gate=gate, rule=self.rule(node, position), local=fmt(self.locals[node][position])
             )
+        if code == "missing-local":
+            source, positions = mutation.detail
+            locals_ = [self.locals[node][k] for k in positions]
+            local = fmt(locals_[0]) if len(locals_) == 1 else f"{_sum_text(locals_)} = {fmt(sum(locals_))}"
+            text = _(
+                "gate {gate}'s local gradient for {input} ({rule} = {local}) was left out, as if it were 1: the "
+                "chain rule multiplies the gradient arriving at the gate by it, {upstream} x {total} = {chained}"
+            ).format(
+                gate=gate,
+                input=self.label(source),
+                rule=self.rule(node, positions[0]),
+                local=local,
+                upstream=fmt(self.grads[node]),
+                total=fmt(sum(locals_)),
+                chained=fmt(self.grads[node] * sum(locals_)),
+            )
+            if source != target:
+                text += _(", and that flows on down to {target}").format(target=self.label(target))
+            return text
         if code == "missed-accumulation":
             into = self.rows_into(node)
             dropped = set(mutation.detail)
@@ -1079,10 +1261,14 @@ class _Pass:
         operands = graph.args[node]
         winners = [self.label(j) for j, local in zip(operands, self.locals[node]) if local != 0]
         correct = ", ".join(winners) or _("no input")
-        if position < 0:
+        if position == -1:
             return _("gate {gate} split the gradient among its inputs; {name} sends all of it to {correct}").format(
                 gate=gate, name=name, correct=correct
             )
+        if position == -2:
+            return _(
+                "gate {gate} passed the whole gradient to every input, as add does; {name} sends all of it to {correct}"
+            ).format(gate=gate, name=name, correct=correct)
         return _("gate {gate} sent the gradient to {wrong}; {name} sends it to {correct} ({rule})").format(
             gate=gate, wrong=self.label(operands[position]), name=name, correct=correct, rule=graph.gates[node].rule(0)
         )
@@ -1171,7 +1357,7 @@ def regroupings(source: str) -> list[Reading]:
             depth += {"(": 1, ")": -1}.get(tokens[j][1], 0)
             if depth == 0:
                 inner = source[ends[i] : tokens[j][2]]
-                consider(source[:offset] + inner + source[ends[j] :], inner.strip())
+                consider(source[:offset] + inner + source[ends[j] :], "(" + inner.strip() + ")")
                 break
 
     spans: list[tuple[int, int]] = []

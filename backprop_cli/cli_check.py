@@ -6,7 +6,7 @@ from enum import Enum
 
 import typer
 
-from .cli import LANG_HELP, Color, app, fail, read_expression, read_values
+from .cli import _OPTION_LIKE, LANG_HELP, Color, app, fail, read_expression, read_values
 
 
 class BatchFormat(str, Enum):
@@ -15,17 +15,18 @@ class BatchFormat(str, Enum):
     csv = "csv"
 
 
-@app.command()
+# an expression may start with '-' ("-x**2"): unknown options are read as arguments, as for grad
+@app.command(context_settings={"ignore_unknown_options": True})
 def check(
     expression: str | None = typer.Argument(None, metavar="EXPR", help="Expression or staged program ('q = x + y; f = q * z'); '-' reads standard input. Not with --batch."),
     assignments: list[str] | None = typer.Argument(None, metavar="[NAME=VALUE]...", help="Values of the variables, e.g. x=-2 y=5 z=-4 (fractions like 11/5 too)."),
     values_file: str | None = typer.Option(None, "--values", metavar="FILE", help="JSON object of name -> number; '-' reads standard input."),
-    value: str | None = typer.Option(None, "--value", metavar="V", help="Claimed value of the output."),
+    value: list[str] | None = typer.Option(None, "--value", metavar="V", help="Claimed value of the output."),
     grads: list[str] | None = typer.Option(None, "--grad", metavar="NAME=V", help="Claimed gradient d output / d NAME of an input (repeat for several)."),
     nodes: list[str] | None = typer.Option(None, "--node", metavar="NAME=V", help="Claimed forward value of an intermediate: a staged name (q), or a sub-expression (x+y)."),
     node_grads: list[str] | None = typer.Option(None, "--node-grad", metavar="NAME=V", help="Claimed gradient d output / d NAME of an intermediate."),
     batch: str | None = typer.Option(None, "--batch", metavar="FILE", help="Grade a whole class: JSON Lines (one answer per line) or CSV; '-' reads standard input."),
-    batch_format: BatchFormat = typer.Option(BatchFormat.auto, "--batch-format", help="auto: CSV for a .csv file or a first line that is not a JSON object, else JSON Lines."),
+    batch_format: BatchFormat = typer.Option(BatchFormat.auto, "--batch-format", help="auto: CSV for a file ending in .csv, else JSON Lines (standard input too)."),
     rtol: float = typer.Option(1e-3, "--rtol", metavar="R", help="Relative tolerance: any correct rounding to 4 significant digits passes."),
     atol: float = typer.Option(1e-6, "--atol", metavar="A", help="Absolute tolerance, for answers that are (nearly) zero."),
     json_out: bool = typer.Option(False, "--json", help="Print the JSON report (docs/check.md) instead of tables."),
@@ -46,8 +47,8 @@ def check(
       backprop check --batch answers.csv --json
 
     \b
-    Diagnoses (docs/check.md): sign, local-only, missed-accumulation, mul-not-swapped,
-    output-as-local-grad, max-routing, rounding, precedence, unknown.
+    Diagnoses (docs/check.md): sign, local-only, missed-accumulation, missing-local,
+    mul-not-swapped, output-as-local-grad, max-routing, rounding, precedence, unknown.
     Exit codes: 0 every claim right, 1 some claim wrong, 2 bad input (in a batch: some entry
     could not be graded; the other entries are graded all the same).
     """
@@ -58,9 +59,12 @@ def check(
     from .i18n import _, set_language
     from .render.console import make_console
 
-    set_language(lang)
     stdin_used: list[bool] = []
     try:
+        set_language(lang)  # an unknown --lang is bad input like any other
+        mistyped = [word for word in [expression or "", *(assignments or [])] if _OPTION_LIKE.fullmatch(word)]
+        if mistyped:
+            raise InputError(_("no such option: {option} (see backprop check --help)").format(option=mistyped[0]))
         grader = Grader(rtol, atol, verify)
         if batch is not None:
             given = [flag for flag, used in (("EXPR", expression), ("--value", value), ("--grad", grads), ("--node", nodes),
@@ -73,7 +77,7 @@ def check(
                 raise InputError(_("give EXPR and the claims (--value, --grad, --node, --node-grad), or --batch FILE"))
             text = read_expression(expression, stdin_used)
             values = read_values(assignments or [], values_file, stdin_used)
-            claims = [make_claim("value", "", value)] if value is not None else []
+            claims = [make_claim("value", "", number) for number in value or []]
             for kind, option, given_claims in (("grad", "--grad", grads), ("node", "--node", nodes), ("node-grad", "--node-grad", node_grads)):
                 for item in given_claims or []:
                     name, number = parse_assignment(item, option)

@@ -20,6 +20,7 @@ from backprop_cli.check import (
     grade_batch,
     make_claim,
     read_batch,
+    rounds,
     written_precision,
 )
 from backprop_cli.errors import BackpropError, InputError
@@ -259,8 +260,8 @@ def test_unknown_still_shows_the_answer_and_step():
 
 def test_every_code_is_covered_and_ordered():
     assert CODES == (
-        "sign", "local-only", "missed-accumulation", "mul-not-swapped", "output-as-local-grad", "max-routing",
-        "rounding", "precedence", "unknown",
+        "sign", "local-only", "missed-accumulation", "missing-local", "mul-not-swapped", "output-as-local-grad",
+        "max-routing", "rounding", "precedence", "unknown",
     )
 
 
@@ -359,9 +360,9 @@ def test_batch_csv():
     assert ben.ok
     assert cat.error.startswith("column claims is not valid JSON")
     assert (ann.line, ben.line, cat.line) == (2, 3, 4)
-    # sniffed without a file name too
-    sniffed = grade_batch(read_batch(text.splitlines(keepends=True), "-"))
-    assert [entry.id for entry in sniffed.entries] == ["ann", "ben", "cat"]
+    # without a .csv name (standard input) it is CSV only when asked for
+    asked = grade_batch(read_batch(text.splitlines(keepends=True), "-", "csv"))
+    assert [entry.id for entry in asked.entries] == ["ann", "ben", "cat"]
 
 
 def test_batch_csv_needs_its_columns():
@@ -441,3 +442,191 @@ def test_grading_does_not_import_sympy():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+# ------------------------------------------------------------------ a local gradient left out
+
+
+def test_missing_local_inner_derivative_forgotten():
+    # d/dx sin(x^2) = cos(x^2) * 2x = 2 cos(1) at x = 1; cos(1) alone leaves out pow's local gradient 2x
+    found = diagnosed("sin(x**2)", {"x": 1}, "grad", "x", f"{math.cos(1):.4f}")
+    assert (found.code, found.node) == ("missing-local", "(x ** 2)")
+    assert f"{math.cos(1):.6f} x 2 = {2 * math.cos(1):.4f}" in found.message
+    assert found.step.startswith("backward pass row 2: gate (x ** 2) -> x")
+    # d/dx log(x*x + 1) = 2x / (x^2 + 1) = 4/5 at x = 2; 1/(x^2 + 1) = 0.2 is the gradient arriving at x*x,
+    # whose local gradient for x is x + x = 4 (x enters it twice)
+    found = diagnosed("log(x*x+1)", {"x": 2}, "grad", "x", "0.2")
+    assert (found.code, found.node) == ("missing-local", "(x * x)")
+    assert "2 + 2 = 4" in found.message and "0.2 x 4 = 0.8" in found.message
+
+
+def test_missing_local_exp_of_a_product():
+    # d/dx exp(xy) = y exp(xy): 2 e^3 = 40.17 at x = 1.5, y = 2; e^3 = 20.0855 leaves out the factor y
+    verdict = one("exp(x*y)", {"x": 1.5, "y": 2}, "grad", "x", f"{math.exp(3):.4f}")
+    assert verdict.expected == pytest.approx(2 * math.exp(3))
+    assert (verdict.diagnosis.code, verdict.diagnosis.node) == ("missing-local", "(x * y)")
+    # at x = 1 the same mistake gives e^2, which a mul gate passing x its own value (1) gives too:
+    # leaving out the inner derivative is the likelier mistake, and it comes first
+    assert diagnosed("exp(x*y)", {"x": 1, "y": 2}, "grad", "x", f"{math.exp(2):.4f}").code == "missing-local"
+
+
+def test_missing_local_higher_up_flows_down():
+    # d/dx tanh(2x^2) = (1 - tanh(2x^2)^2) * 4x; at x = 1 leaving out tanh's local gradient gives 4x = 4
+    verdict = one("tanh(2*x**2)", {"x": 1}, "grad", "x", "4")
+    assert verdict.expected == pytest.approx(4 * (1 - math.tanh(2) ** 2))
+    found = verdict.diagnosis
+    assert found.code == "missing-local" and found.node.startswith("tanh(")
+    assert found.message.endswith(", and that flows on down to x")
+    # sigmoid(z) * y: leaving out sigmoid's s(1-s) gives dz = y = -1; a mul gate's local for y taken
+    # as 1 gives dy = 1 instead of s = 0.7311
+    assert diagnosed("sigmoid(z)*y", {"z": 1, "y": -1}, "grad", "z", "-1").code == "missing-local"
+    assert diagnosed("sigmoid(z)*y", {"z": 1, "y": -1}, "grad", "y", "1").code == "missing-local"
+
+
+def test_missing_local_leaves_routing_gates_to_max_routing():
+    # relu(x) * y at x = -1: the gradient 3 passed through relu is a routing mistake (test_max_routing);
+    # max(x, 2x) = 2x at x = 1, df/dx = 2; max passing the gradient to both inputs gives 1 + 2 = 3
+    found = diagnosed("max(x, 2*x)", {"x": 1}, "grad", "x", "3")
+    assert found.code == "max-routing"
+    assert "passed the whole gradient to every input" in found.message
+
+
+# ------------------------------------------------------------------ how generous rounding is
+
+
+def test_rounds_needs_the_digits_and_a_plausible_error():
+    assert rounds(0.2, 0.05, 0.19661)  # 1.7 % off, within half a unit of the last digit
+    assert rounds(0.12, 0.005, 0.123)  # 2.4 %
+    assert rounds(1, 0.5, 0.96)  # 4 %
+    assert not rounds(0.1, 0.05, 0.123)  # within half a unit, but 18.7 % off
+    assert not rounds(1, 0.5, 0.7311)  # 37 %
+    assert not rounds(-1, 0.5, -0.5898)  # 70 %
+    assert not rounds(0.3, 0.05, 0.2)  # not the digits: 0.2 rounds to 0.2
+
+
+def test_one_digit_claims_are_not_called_rounding():
+    # sigmoid(1) = 0.7311: 1 is 37 % off, no rounding; nothing else gives 1 either
+    assert diagnosed("1/(1+exp(-z))", {"z": 1}, "value", "", "1").code == "unknown"
+    # -1 for dx1 = -0.5898 (70 % off) was called rounding; 1 for dx0 = 0.3932 "output-as-local-grad,
+    # then rounded" (that mistake gives 2 s = 1.4621, 32 % off); -1 for dw1 = -0.3932 "mul-not-swapped,
+    # then rounded" (w1's own value gives -3 * 0.1966 = -0.5898, 70 % off)
+    assert diagnosed(NEURON, NEURON_VALUES, "grad", "x1", "-1").code == "unknown"
+    assert diagnosed(NEURON, NEURON_VALUES, "grad", "x0", "1").code == "unknown"
+    assert diagnosed(NEURON, NEURON_VALUES, "grad", "w1", "-1").code == "unknown"
+    # x * y at x = 0.123: dy = 0.123; 0.12 is a rounding, 0.1 (18.7 % off) is not
+    assert diagnosed("x*y", {"x": 0.123, "y": 1.5}, "grad", "y", "0.12").code == "rounding"
+    assert diagnosed("x*y", {"x": 0.123, "y": 1.5}, "grad", "y", "0.1").code == "unknown"
+
+
+def test_a_mistake_then_rounded_still_found():
+    # s used as sigmoid's local gradient gives dw0 = -s = -0.7311; written -0.73 (0.15 % off)
+    assert diagnosed(NEURON, NEURON_VALUES, "grad", "w0", "-0.73").code == "output-as-local-grad"
+
+
+# ------------------------------------------------------------------ claims given twice
+
+
+def test_a_quantity_claimed_twice_with_different_values_is_bad_input():
+    with pytest.raises(InputError, match=r"df/dq is claimed twice with different values, 13 and 7"):
+        grade(STAGED, CIRCUIT, ("node-grad", "q", "13"), ("node-grad", "q", "7"))
+    # q and x+y are the same node of the staged program
+    with pytest.raises(InputError, match=r"df/dq \(also written df/d\(x\+y\)\) is claimed twice"):
+        grade(STAGED, CIRCUIT, ("node-grad", "q", "-4"), ("node-grad", "x+y", "4"))
+    with pytest.raises(InputError, match="f is claimed twice with different values, -12 and 12"):
+        grade(STAGED, CIRCUIT, ("value", "", "-12"), ("node", "f", "12"))
+
+
+def test_a_quantity_claimed_twice_with_the_same_value_is_graded_once():
+    graded = Grader().grade("x*y", {"x": 2, "y": 3}, [make_claim("grad", "x", "3"), make_claim("grad", "x", "3.0")])
+    assert [v.what for v in graded.verdicts] == ["df/dx"] and graded.ok
+    assert graded.warnings == ["df/dx is claimed twice (3.0); it is graded once"]
+    # a value and a gradient of the same node are two quantities
+    verdicts = grade(STAGED, CIRCUIT, ("node", "q", "3"), ("node-grad", "q", "-4"))
+    assert [v.ok for v in verdicts] == [True, True]
+
+
+def test_repeated_json_keys_make_an_entry_bad():
+    lines = [
+        '{"id": "a", "expression": "x*y", "values": {"x": 1, "x": 2, "y": 3}, "claims": {"value": 6}}\n',
+        '{"id": "b", "expression": "x*y", "values": {"x": 2, "y": 3}, "claims": {"gradients": {"x": 3, "x": 4}}}\n',
+        '{"id": "c", "expression": "x*y", "values": {"x": 2, "y": 3}, "claims": {"value": 6}}\n',
+    ]
+    a, b, c = grade_batch(read_batch(lines, "class.jsonl")).entries
+    assert a.id == "line 1" and a.error == "key 'x' appears twice in one JSON object: give it once"
+    assert b.id == "line 2" and "key 'x' appears twice" in b.error
+    assert c.ok
+    text = 'id,expression,values,claims\nd,x*y,"{""x"": 1, ""x"": 2}","{""value"": 2}"\n'
+    (d,) = grade_batch(read_batch(text.splitlines(keepends=True), "answers.csv")).entries
+    assert d.error == "column values: key 'x' appears twice in one JSON object: give it once"
+
+
+# ------------------------------------------------------------------ what a batch is
+
+
+def test_a_batch_without_entries_is_bad_input():
+    with pytest.raises(InputError, match="^no entries in standard input"):
+        list(read_batch([], "-"))
+    with pytest.raises(InputError, match="^no entries in 'class.jsonl'"):
+        list(read_batch(["\n", "   \n"], "class.jsonl"))
+    with pytest.raises(InputError, match="^no entries in 'answers.csv'"):
+        list(read_batch(["id,expression,values,claims\n"], "answers.csv"))
+
+
+def test_json_lines_unless_csv_is_named_or_asked():
+    line = '{"id": "a", "expression": "x*y", "values": {"x": 2, "y": 3}, "claims": {"value": 6}}\n'
+    for name in ("-", "answers.txt", "answers"):
+        (entry,) = grade_batch(read_batch([line], name)).entries
+        assert entry.ok, name
+    (entry,) = grade_batch(read_batch(["not json\n"], "-")).entries
+    assert entry.error == "not valid JSON: Expecting value at column 1"
+    # a CSV file read as JSON Lines: its header says what to do
+    header, row = "id,expression,values,claims\n", 'a,x,"{""x"": 1}","{""value"": 1}"\n'
+    first, second = grade_batch(read_batch([header, row], "-")).entries
+    assert first.error.endswith("(this looks like a CSV header: for a CSV file pass --batch-format csv)")
+    assert second.error == "not valid JSON: Expecting value at column 1"
+
+
+def test_precedence_names_the_group_with_its_parentheses():
+    # 1 / 1 + exp(-z) read with parentheses added, and 1 / (1 + exp(-z)) read with them removed:
+    # both diagnoses name the same group, (1 + exp(-z)); values 1.3679 = 1 + e^-1 and 0.7311 = s
+    added = diagnosed("1 / 1 + exp(-z)", {"z": 1}, "value", "", f"{S:.4f}")
+    removed = diagnosed("1 / (1 + exp(-z))", {"z": 1}, "value", "", f"{1 + math.exp(-1):.4f}")
+    assert (added.code, removed.code) == ("precedence", "precedence")
+    assert added.node == removed.node == "(1 + exp(-z))"
+
+
+@pytest.mark.parametrize(
+    "expression, values",
+    [
+        ("x*x + x", {"x": 3}),
+        ("q = x + y; f = q*q*z + q", {"x": 1, "y": 2, "z": -1}),
+        ("(x * (d)**2) + d", {"x": 2, "d": -0.5}),  # a constant exponent: its local gradient is log(-0.5)
+        ("max(x, y*2, x*y) * tanh(x) + sigmoid(x - y)", {"x": 0.5, "y": -1.5}),
+        ("log(x*x+1) * exp(x*y) / (1 + relu(y))", {"x": 2, "y": 0.5}),
+    ],
+)
+def test_the_estimate_of_a_swap_is_its_backward_pass(expression, values):
+    # a swap is run through the backward pass only when its estimate may give the claim: the
+    # estimate must agree with Graph.backward on the swapped local gradients, for every swap
+    from backprop_cli import check
+
+    grader = Grader()
+    question = grader.question(expression)
+    graph = question.graph
+    node_values = graph.forward(values)
+    locals_ = graph.local_gradients(node_values)
+    grads = graph.backward(locals_, 1.0)
+    run = check._Pass(grader, question, values, node_values, locals_, grads)
+    tried = 0
+    for code in check.MUTATED_CODES:
+        for mutation in check.mutations(code, graph, node_values, locals_):
+            swapped = list(locals_)
+            for node, local in mutation.replaced:
+                swapped[node] = local
+            backward = graph.backward(swapped, 1.0)
+            for target in graph.inputs.values():
+                tangents = run._above(target)[1]
+                estimate = run._estimate(mutation, target, tangents)[0]
+                assert estimate == pytest.approx(backward[target], rel=1e-9, abs=1e-12), (code, mutation)
+                tried += 1
+    assert tried > 5

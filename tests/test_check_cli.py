@@ -125,6 +125,10 @@ def test_tolerance_options(cli):
         (["check", "x*y", "x=1", "y=2", "--value", "2", "--rtol", "-1"], "--rtol and --atol"),
         (["check", "x", "--batch", "answers.jsonl"], "drop EXPR"),
         (["check", "--batch", "no-such-file.jsonl"], "cannot read 'no-such-file.jsonl'"),
+        (["check", "x*y", "x=1", "y=2", "--value", "2", "--value", "3"], "f is claimed twice with different values, 2 and 3"),
+        (["check", "-x**2", "x=3", "--jsn"], "no such option: --jsn"),
+        (["check", "--jsn", "--batch", "answers.jsonl"], "no such option: --jsn"),
+        (["check", "x", "x=1", "--value", "1", "--lang", "fr"], "--lang: unknown language 'fr'"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(cli, args, message):
@@ -313,3 +317,94 @@ def test_docs_show_the_example_file_and_every_code():
         assert f"| `{code}` |" in text, code
     for option in ("--rtol", "--atol", "--batch", "--batch-format", "--json", "--junit", "--verify"):
         assert option in text
+
+
+# ------------------------------------------------------------------ what a new user ran into
+
+
+def test_forgotten_inner_derivatives(cli):
+    # d/dx sin(x^2) = 2x cos(x^2) = 2 cos(1) = 1.0806 at x = 1 (claimed: cos(1));
+    # d/dx log(x^2 + 1) = 2x / (x^2 + 1) = 0.8 at x = 2 (claimed: 1 / (x^2 + 1) = 0.2);
+    # d/dx exp(xy) = y exp(xy) = 2 e^3 = 40.1711 at x = 1.5, y = 2 (claimed: e^3)
+    for args, expected, gate in (
+        (["sin(x**2)", "x=1", "--grad", "x=0.5403"], "1.0806", "(x ** 2)"),
+        (["log(x*x+1)", "x=2", "--grad", "x=0.2"], "0.8", "(x * x)"),
+        (["exp(x*y)", "x=1.5", "y=2", "--grad", "x=20.0855"], "40.1711", "(x * y)"),
+        (["exp(x*y)", "x=1", "y=2", "--grad", "x=7.389"], "14.7781", "(x * y)"),  # 2 e^2
+    ):
+        result = cli("check", *args)
+        assert result.exit_code == 1, result.stderr
+        row = claim_rows(result.stdout)["df/dx"]
+        assert row[2] == expected
+        assert row[4].startswith(f"missing-local at {gate}:"), row
+
+
+def test_a_one_digit_claim_is_not_a_rounding(cli):
+    # sigmoid(1) = 0.7311; 1 is not a plausible rounding of it (37 % off)
+    result = cli("check", "1/(1+exp(-z))", "z=1", "--value", "1")
+    assert result.exit_code == 1
+    assert claim_rows(result.stdout)["f"][4].startswith("unknown at ")
+
+
+def test_claims_given_twice(cli):
+    result = cli("check", "q = x + y; f = q * z", "x=-2", "y=5", "z=-4", "--node-grad", "q=13", "--node-grad", "q=7")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == "error: df/dq is claimed twice with different values, 13 and 7: give it once\n"
+    # the same number twice is graded once, with a warning; q and x+y are one node
+    result = cli("check", "q = x + y; f = q * z", "x=-2", "y=5", "z=-4", "--node-grad", "q=-4", "--node-grad", "x+y=-4")
+    assert result.exit_code == 0
+    assert "claims right: 1 of 1" in result.stdout
+    assert result.stderr == "warning: df/dq (also written df/d(x+y)) is claimed twice (-4); it is graded once\n"
+
+
+def test_an_expression_starting_with_a_minus(cli, run_backprop):
+    # -x**2 is -(x^2) = -9 at x = 3, and its gradient -2x = -6
+    result = cli("check", "-x**2", "x=3", "--value", "-9", "--grad", "x=-6")
+    assert result.exit_code == 0, result.stderr
+    assert "Parsed: -(x ** 2)" in result.stdout and "claims right: 2 of 2" in result.stdout
+    result = cli("check", "-x**2", "x=3", "--value", "9")
+    assert result.exit_code == 1 and claim_rows(result.stdout)["f"][4].startswith("sign at ")
+    done = run_backprop("check", "-x**2", "x=3", "--value", "-9")
+    assert done.returncode == 0 and done.stderr == ""
+
+
+def test_empty_batches_are_bad_input(cli, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = cli("check", "--batch", str(empty))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"error: no entries in {str(empty)!r}: there is nothing to grade\n"
+    result = cli("check", "--batch", "-", input="\n\n")
+    assert (result.exit_code, result.stderr) == (2, "error: no entries in standard input: there is nothing to grade\n")
+    header = tmp_path / "header.csv"
+    header.write_text("id,expression,values,claims\n")
+    assert cli("check", "--batch", str(header)).exit_code == 2
+
+
+def test_standard_input_is_json_lines(cli, tmp_path):
+    result = cli("check", "--batch", "-", input="not json\n")
+    assert result.exit_code == 2
+    assert result.stderr == "error: line 1: not valid JSON: Expecting value at column 1\n"
+    # a CSV file on standard input needs --batch-format csv, and the first error says so
+    csv_text = 'id,expression,values,claims\nann,x*y,"{""x"": 2, ""y"": 3}","{""gradients"": {""x"": 3}}"\n'
+    result = cli("check", "--batch", "-", input=csv_text)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0].endswith("(this looks like a CSV header: for a CSV file pass --batch-format csv)")
+    assert cli("check", "--batch", "-", "--batch-format", "csv", input=csv_text).exit_code == 0
+    # any name but *.csv is JSON Lines
+    answers = tmp_path / "answers.txt"
+    answers.write_text(line("a", "x*y", {"x": 2, "y": 3}, {"gradients": {"x": 3}}))
+    assert cli("check", "--batch", str(answers)).exit_code == 0
+
+
+def test_repeated_keys_in_a_batch_line(cli):
+    text = (
+        '{"id": "a", "expression": "x*y", "values": {"x": 2, "y": 3}, "claims": {"gradients": {"x": 3, "x": 4}}}\n'
+        + line("b", "x*y", {"x": 2, "y": 3}, {"gradients": {"x": 3}})
+    )
+    result = cli("check", "--batch", "-", "--json", input=text)
+    assert result.exit_code == 2
+    first, second = json.loads(result.stdout)["entries"]
+    assert first["error"] == "key 'x' appears twice in one JSON object: give it once"
+    assert second["ok"] is True
+    assert result.stderr == "error: line 1: key 'x' appears twice in one JSON object: give it once\n"

@@ -17,6 +17,7 @@ def describe_codes() -> dict[str, str]:
         "sign": _("the claim is the negative of the answer (a minus sign dropped)"),
         "local-only": _("a gate's local gradient alone: the upstream gradient was not multiplied in"),
         "missed-accumulation": _("a value feeds several paths and not all of them were added up"),
+        "missing-local": _("a gate's local gradient left out (taken as 1): the chain stopped at that gate"),
         "mul-not-swapped": _("a mul gate passed each input its own value instead of the other one"),
         "output-as-local-grad": _("a gate's output used as its local gradient (s instead of s*(1-s))"),
         "max-routing": _("a max/min (or relu) gate sent the gradient to the wrong input or split it"),
