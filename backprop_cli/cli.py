@@ -15,16 +15,73 @@ import typer
 from . import __version__
 from .errors import BackpropError, InputError
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: a word shaped like a long option ("--json", "--jsn=1"); "---x" or "--x*y" are expressions
+_LONG_OPTION = re.compile(r"--[A-Za-z][A-Za-z0-9]+(-[A-Za-z0-9]+)*(=.*)?", re.DOTALL)
+
+
+class OneLineErrors(typer.core.TyperGroup):
+    """Every usage error (unknown option, value out of range ...) as one line on stderr, exit 2.
+
+    Typer would draw a panel; scripts and students both read one line better.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        from .i18n import _
+
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.TyperException as error:
+            if type(error).__name__ == "NoArgsIsHelpError":  # plain `backprop`: the help is already shown
+                sys.exit(0)
+            context = getattr(error, "ctx", None)
+            where = f" (see {context.command_path} --help)" if context is not None else ""
+            message = error.format_message()
+            message = message if len(message) <= 300 else message[:150] + "..."
+            typer.echo(_("error: {message}").format(message=message) + where, err=True)
+            sys.exit(error.exit_code)
+        except (typer.Abort, KeyboardInterrupt):
+            typer.echo(_("interrupted"), err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+class ExpressionCommand(typer.core.TyperCommand):
+    """A command whose expression may start with '-' ("-x**2", "-tanh(x)").
+
+    Click would read such a word as a bundle of short options (and "-tanh" holds "-h", the
+    help). A word that starts with '-', is not shaped like an option and is not the value of
+    one gets a leading space, which the parser skips; mistyped long options ("--jsn") still
+    get "No such option".
+    """
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        options = [param for param in self.params if param.param_type_name == "option"]
+        declared = {name for param in options for name in param.opts + param.secondary_opts}
+        declared.update(ctx.help_option_names)
+        takes_value = {name for param in options if not param.is_flag for name in param.opts}
+        words: list[str] = []
+        for word in args:
+            after_value_option = bool(words) and words[-1] in takes_value
+            if word == "--":
+                words.extend(args[len(words):])
+                break
+            option_like = word in declared or _LONG_OPTION.fullmatch(word)
+            if word.startswith("-") and len(word) > 1 and not option_like and not after_value_option:
+                word = " " + word
+            words.append(word)
+        return super().parse_args(ctx, words)
+
+
 app = typer.Typer(
     name="backprop",
+    cls=OneLineErrors,
     help="A backprop tutor and calculator: forward values, local gradients and the chain rule, step by step.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-#: what a mistyped option looks like where `grad` expects its expression ("--jsn")
-_OPTION_LIKE = re.compile(r"--[a-z][a-z-]+")
 
 
 class Color(str, Enum):
@@ -163,8 +220,7 @@ def wrt_names(wrt: str | None, graph) -> list[str] | None:
     return names
 
 
-# an expression may start with '-' ("-x**2"): unknown options are read as the expression
-@app.command(context_settings={"ignore_unknown_options": True})
+@app.command(cls=ExpressionCommand)
 def grad(
     expression: str = typer.Argument(..., metavar="EXPR", help="Expression or staged program ('q = x + y; f = q * z'); '-' reads standard input."),
     assignments: list[str] | None = typer.Argument(None, metavar="[NAME=VALUE]...", help="Values of the variables, e.g. x=-2 y=5 z=-4 (fractions like 11/5 too)."),
@@ -206,8 +262,6 @@ def grad(
         if explain and output_format is not GradFormat.text:
             raise InputError(_("--explain narrates the text tables; it cannot be mixed into --format {format}").format(
                 format=output_format.value))
-        if _OPTION_LIKE.fullmatch(expression):
-            raise InputError(_("no such option: {option} (see backprop grad --help)").format(option=expression))
         text = read_expression(expression, stdin_used)
         values = read_values(assignments or [], values_file, stdin_used)
         result = compute(text, values, exact=exact, check=not no_check, check_method=check_method.value)
@@ -249,24 +303,13 @@ def main() -> None:
     from .i18n import _
 
     try:
-        code = app(standalone_mode=False)
-    except typer.TyperException as error:  # a usage error: unknown option, value out of range ...
-        if type(error).__name__ == "NoArgsIsHelpError":  # plain `backprop`: the help is already shown
-            sys.exit(0)
-        context = getattr(error, "ctx", None)
-        where = f" (see {context.command_path} --help)" if context is not None else ""
-        typer.echo(_("error: {message}").format(message=error.format_message()) + where, err=True)
-        sys.exit(error.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        typer.echo(_("interrupted"), err=True)
-        sys.exit(130)
+        app()
     except RecursionError:  # pragma: no cover - the engine has no recursion; this is a safety net
         typer.echo(_("error: input nested too deeply"), err=True)
         sys.exit(2)
     except MemoryError:  # pragma: no cover
         typer.echo(_("error: out of memory: the input is too large"), err=True)
         sys.exit(2)
-    sys.exit(code if isinstance(code, int) else 0)
 
 
 # Commands of the later issues live in modules of their own and register on `app` when imported.

@@ -6,7 +6,7 @@ from enum import Enum
 
 import typer
 
-from .cli import _OPTION_LIKE, LANG_HELP, Color, app, fail, read_expression, read_values
+from .cli import LANG_HELP, Color, ExpressionCommand, app, fail, read_expression, read_values
 
 
 class BatchFormat(str, Enum):
@@ -16,7 +16,7 @@ class BatchFormat(str, Enum):
 
 
 # an expression may start with '-' ("-x**2"): unknown options are read as arguments, as for grad
-@app.command(context_settings={"ignore_unknown_options": True})
+@app.command(cls=ExpressionCommand)
 def check(
     expression: str | None = typer.Argument(None, metavar="EXPR", help="Expression or staged program ('q = x + y; f = q * z'); '-' reads standard input. Not with --batch."),
     assignments: list[str] | None = typer.Argument(None, metavar="[NAME=VALUE]...", help="Values of the variables, e.g. x=-2 y=5 z=-4 (fractions like 11/5 too)."),
@@ -62,9 +62,6 @@ def check(
     stdin_used: list[bool] = []
     try:
         set_language(lang)  # an unknown --lang is bad input like any other
-        mistyped = [word for word in [expression or "", *(assignments or [])] if _OPTION_LIKE.fullmatch(word)]
-        if mistyped:
-            raise InputError(_("no such option: {option} (see backprop check --help)").format(option=mistyped[0]))
         grader = Grader(rtol, atol, verify)
         if batch is not None:
             given = [flag for flag, used in (("EXPR", expression), ("--value", value), ("--grad", grads), ("--node", nodes),

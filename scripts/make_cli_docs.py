@@ -25,13 +25,14 @@ a test fails when this page and the program disagree. Examples and explanations 
 
 Conventions shared by every command:
 
-- Exit codes: 0 success, 1 a check failed (a wrong claim, or an engine/SymPy disagreement),
-  2 bad input (one line on standard error, never a traceback).
+- Exit codes: 0 success, 1 see below, 2 bad input: one line on standard error (a syntax error
+  adds the expression and a caret under the column), never a traceback.
 - Values: `NAME=VALUE` arguments (integers, decimals, exponents, fractions such as `11/5`) and
   `--values FILE`, a JSON object of name -> number; `-` reads standard input.
-- An expression that starts with `-` would be read as an option: start it with a space
-  (`backprop grad " -x*y" x=1 y=2`) or put it after `--`, options first
-  (`backprop grad --summary -- "-x*y" x=1 y=2`).
+- `grad` and `check` read an expression that starts with `-` (`backprop grad "-x**2" x=3`) as
+  the expression, not as options.
+- Exit code 1 means "a check failed": a wrong claim (`check`), an engine/SymPy disagreement
+  (`grad`), or a diverging loss (`descend`, `net --train`).
 - Colour and box drawing only on a terminal; `NO_COLOR` is honoured; `--color always` forces them.
 - Shell completion: `backprop --install-completion`.
 """

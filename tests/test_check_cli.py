@@ -126,8 +126,8 @@ def test_tolerance_options(cli):
         (["check", "x", "--batch", "answers.jsonl"], "drop EXPR"),
         (["check", "--batch", "no-such-file.jsonl"], "cannot read 'no-such-file.jsonl'"),
         (["check", "x*y", "x=1", "y=2", "--value", "2", "--value", "3"], "f is claimed twice with different values, 2 and 3"),
-        (["check", "-x**2", "x=3", "--jsn"], "no such option: --jsn"),
-        (["check", "--jsn", "--batch", "answers.jsonl"], "no such option: --jsn"),
+        (["check", "-x**2", "x=3", "--jsn"], "No such option: --jsn"),
+        (["check", "--jsn", "--batch", "answers.jsonl"], "No such option: --jsn"),
         (["check", "x", "x=1", "--value", "1", "--lang", "fr"], "--lang: unknown language 'fr'"),
     ],
 )

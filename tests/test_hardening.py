@@ -140,7 +140,7 @@ def test_expression_may_start_with_a_minus(cli):
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["gradients"] == {"x": -2.0, "y": -3.0}  # d(-xy)/dx = -y
     result = cli("grad", "--jsn", "x", "x=1")
-    assert result.exit_code == 2 and result.stderr.startswith("error: no such option: --jsn")
+    assert result.exit_code == 2 and result.stderr.startswith("error: No such option: --jsn")
 
 
 @pytest.mark.parametrize(
