@@ -171,7 +171,9 @@ def read_values(assignments: list[str], values_file: str | None, stdin_used: lis
                     _("--values: cannot read {file!r}: {reason}").format(file=values_file, reason=error.strerror)
                 ) from None
         try:
-            loaded = json.loads(text, parse_float=str, parse_int=str, parse_constant=str)
+            loaded = json.loads(
+                text, parse_float=str, parse_int=str, parse_constant=str, object_pairs_hook=_unique_keys
+            )
         except ValueError as error:
             raise InputError(
                 _("--values: {file!r} is not valid JSON ({reason})").format(file=values_file, reason=error)
@@ -202,6 +204,18 @@ def read_values(assignments: list[str], values_file: str | None, stdin_used: lis
     values.update(given)  # arguments win over the values file
     return values
     return values
+
+
+def _unique_keys(pairs: list) -> dict:
+    """A JSON object that names a key twice is ambiguous: say so instead of keeping the last."""
+    from .i18n import _
+
+    result: dict = {}
+    for key, value in pairs:
+        if key in result:
+            raise InputError(_("--values: {name!r} is given twice").format(name=key))
+        result[key] = value
+    return result
 
 
 def wrt_names(wrt: str | None, graph) -> list[str] | None:

@@ -282,3 +282,10 @@ def test_exact_roots():
     assert r.value == Fraction(11, 2)  # 3/2 + 4
     assert r.gradients["x"] == Fraction(1, 3)  # 1 / (2 sqrt(9/4))
     assert r.gradients["y"] == Fraction(1, 3)  # (2/3) 8^(-1/3)
+
+
+def test_values_file_with_a_repeated_name(cli, tmp_path):
+    values = tmp_path / "values.json"
+    values.write_text('{"x": 1, "x": 2}')
+    result = cli("grad", "x", "--values", str(values))
+    assert result.exit_code == 2 and result.stderr.startswith("error: --values: 'x' is given twice")
