@@ -174,6 +174,8 @@ def read_values(assignments: list[str], values_file: str | None, stdin_used: lis
             loaded = json.loads(
                 text, parse_float=str, parse_int=str, parse_constant=str, object_pairs_hook=_unique_keys
             )
+        except InputError:
+            raise
         except ValueError as error:
             raise InputError(
                 _("--values: {file!r} is not valid JSON ({reason})").format(file=values_file, reason=error)
