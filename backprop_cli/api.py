@@ -18,19 +18,19 @@ NumberLike = int | float | Fraction | str
 
 def read_value(name: str, value: NumberLike, exact: bool) -> Number:
     """One user value as a float, or as a Fraction in exact mode (2.2 means 11/5)."""
-    what = f"value of {short_name(name)!r}"
+    what = _("value of {name!r}").format(name=short_name(name))
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, str)):
-        raise InputError(f"{what} must be a number, got {type(value).__name__}")
+        raise InputError(_("{what} must be a number, got {type}").format(what=what, type=type(value).__name__))
     if isinstance(value, str):
         return parse_number(value, exact, what)
     if isinstance(value, float) and not math.isfinite(value):
-        raise InputError(f"{what} must be finite, got {value}")
+        raise InputError(_("{what} must be finite, got {value}").format(what=what, value=value))
     if exact:
         return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
     try:
         return float(value)
     except OverflowError:
-        raise InputError(f"{what} is too large for a floating-point number") from None
+        raise InputError(_("{what} is too large for a floating-point number").format(what=what)) from None
 
 
 def build(expression: str) -> Graph:

@@ -7,6 +7,8 @@ on standard error and exits with code 2.
 
 from __future__ import annotations
 
+from .i18n import _
+
 
 class BackpropError(ValueError):
     """Base class of every error caused by the user's input."""
@@ -23,11 +25,12 @@ class ParseError(BackpropError):
 
     def __init__(self, message: str, source: str, offset: int) -> None:
         line, column, text = locate(source, offset)
-        where = f"column {column}" if source.count("\n") == 0 else f"line {line}, column {column}"
+        where = position_text(source, line, column)
         shown = text if len(text) <= 120 else text[max(0, column - 60) : column + 60]
         caret_at = column - 1 if len(text) <= 120 else min(column - 1, 60)
         shown = "".join(c if c.isprintable() else "?" for c in shown)  # no raw control bytes
-        super().__init__(f"{message} at {where}", detail=f"  {shown}\n  {' ' * caret_at}^")
+        located = _("{message} at {where}").format(message=message, where=where)
+        super().__init__(located, detail=f"  {shown}\n  {' ' * caret_at}^")
         self.offset = offset
         self.line = line
         self.column = column
@@ -54,3 +57,10 @@ def locate(source: str, offset: int) -> tuple[int, int, str]:
         line_end = len(source)
     line = source.count("\n", 0, offset) + 1
     return line, offset - line_start + 1, source[line_start:line_end]
+
+
+def position_text(source: str, line: int, column: int) -> str:
+    """Where a place is, for a message: "column 7", or "line 2, column 7" in a multi-line source."""
+    if "\n" not in source:
+        return _("column {column}").format(column=column)
+    return _("line {line}, column {column}").format(line=line, column=column)

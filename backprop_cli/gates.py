@@ -24,6 +24,7 @@ from fractions import Fraction
 from typing import Any
 
 from .errors import DomainError, LimitError
+from .i18n import _
 from .numeric import MAX_EXACT_BITS, Number
 
 
@@ -53,7 +54,7 @@ class Gate:
 
 def _div(a: Number, b: Number) -> Number:
     if b == 0:
-        raise DomainError("division by zero")
+        raise DomainError(_("division by zero"))
     return a / b
 
 
@@ -62,10 +63,12 @@ def _pow(a: Number, b: Number) -> Number:
         size = max(a.numerator.bit_length(), a.denominator.bit_length())
         if size * abs(b.numerator) > MAX_EXACT_BITS:
             raise LimitError(
-                f"exact power {a}**{b} would need more than {MAX_EXACT_BITS} bits; drop --exact to use floats"
+                _("exact power {base}**{exponent} would need more than {limit} bits; drop --exact to use floats").format(
+                    base=a, exponent=b, limit=MAX_EXACT_BITS
+                )
             )
         if a == 0 and b < 0:
-            raise DomainError("zero raised to a negative power")
+            raise DomainError(_("zero raised to a negative power"))
         return a**b.numerator
     if isinstance(a, Fraction) and isinstance(b, Fraction) and a > 0:
         root = _exact_root(a, b.denominator)  # 4**(1/2) and 8**(2/3) stay exact
@@ -73,13 +76,13 @@ def _pow(a: Number, b: Number) -> Number:
             return _pow(root, Fraction(b.numerator))
     a, b = float(a), float(b)
     if a == 0 and b < 0:
-        raise DomainError("zero raised to a negative power")
+        raise DomainError(_("zero raised to a negative power"))
     if a < 0 and not b.is_integer():
-        raise DomainError("a negative number raised to a non-integer power")
+        raise DomainError(_("a negative number raised to a non-integer power"))
     try:
         return a**b
     except OverflowError:
-        raise DomainError("overflow: the power is too large for a float") from None
+        raise DomainError(_("overflow: the power is too large for a float")) from None
 
 
 def _exact_root(a: Fraction, degree: int) -> Fraction | None:
@@ -100,7 +103,7 @@ def _integer_root(n: int, degree: int) -> int | None:
 def _pow_local(inputs: tuple, out: Number) -> tuple:
     a, b = inputs
     if a == 0 and 0 < b < 1:
-        raise DomainError("a**b has an infinite slope at a = 0 when 0 < b < 1 (no gradient)")
+        raise DomainError(_("a**b has an infinite slope at a = 0 when 0 < b < 1 (no gradient)"))
     d_base = b * _pow(a, b - 1) if b != 0 else 0 * b
     if a > 0:
         try:
@@ -118,18 +121,18 @@ def _exp(a: Number) -> float:
     try:
         return math.exp(a)
     except OverflowError:
-        raise DomainError("overflow: exp of this input is too large for a float") from None
+        raise DomainError(_("overflow: exp of this input is too large for a float")) from None
 
 
 def _log(a: Number) -> float:
     if a <= 0:
-        raise DomainError("log needs a positive input")
+        raise DomainError(_("log needs a positive input"))
     return math.log(a)
 
 
 def _sqrt(a: Number) -> Number:
     if a < 0:
-        raise DomainError("sqrt of a negative number")
+        raise DomainError(_("sqrt of a negative number"))
     if isinstance(a, Fraction):
         top, bottom = math.isqrt(a.numerator), math.isqrt(a.denominator)
         if top * top == a.numerator and bottom * bottom == a.denominator:
@@ -139,7 +142,7 @@ def _sqrt(a: Number) -> Number:
 
 def _sqrt_local(inputs: tuple, out: Number) -> tuple:
     if out == 0:
-        raise DomainError("sqrt has an infinite slope at 0 (no gradient)")
+        raise DomainError(_("sqrt has an infinite slope at 0 (no gradient)"))
     return (1 / (2 * out),)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 
-from .errors import BackpropError, DomainError, InputError, ParseError, locate
+from .errors import BackpropError, DomainError, InputError, ParseError, locate, position_text
 from .gates import CONST, GATES, INPUT, Gate
 from .i18n import _
 from .numeric import ExactBudget, Number, fmt, literal
@@ -22,7 +22,10 @@ from .parse import Program, short_name
 #: Longest sub-expression shown as a node label; longer ones get a short id like n12.
 MAX_LABEL_CHARS = 28
 _INF = float("inf")
-_OVERFLOW = "overflow: a value is too large for a float (exact values this large cannot go through log or exp)"
+
+
+def _overflow() -> str:
+    return _("overflow: a value is too large for a float (exact values this large cannot go through log or exp)")
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,9 @@ class Step:
 
 def _short(text: str) -> str:
     """A number for an error message: huge exact fractions are cut in the middle."""
-    return text if len(text) <= 40 else f"{text[:15]}...{text[-15:]} ({len(text):,} characters)"
+    if len(text) <= 40:
+        return text
+    return _("{start}...{end} ({count:,} characters)").format(start=text[:15], end=text[-15:], count=len(text))
 
 
 class Graph:
@@ -84,8 +89,8 @@ class Graph:
         """Map syntax nodes to graph nodes: one node per variable, staged names resolved."""
         source = program.source
         gates, args, offsets, inputs, names = self.gates, self.args, self.offsets, self.inputs, self.names
-        assigned_later = {name for name, _, _ in program.statements if name}
-        statement_of_root = {root: name for name, root, _ in program.statements if name}
+        assigned_later = {name for name, _root, _offset in program.statements if name}
+        statement_of_root = {root: name for name, root, _offset in program.statements if name}
         node_of: list[int] = [0] * len(program.ops)
         self._node_of = node_of
         literals = self.literals
@@ -184,10 +189,14 @@ class Graph:
         if missing:
             first = self.inputs[missing[0]]
             line, column, _line_text = locate(self.program.source, self.offsets[first])
-            where = f"column {column}" if "\n" not in self.program.source else f"line {line}, column {column}"
-            names = ", ".join(map(short_name, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            where = position_text(self.program.source, line, column)
+            names = ", ".join(map(short_name, missing[:5]))
+            if len(missing) > 5:
+                names = _("{names} and {count} more").format(names=names, count=len(missing) - 5)
             raise InputError(
-                f"missing value for {names} (first used at {where}); pass {short_name(missing[0])}=VALUE"
+                _("missing value for {names} (first used at {where}); pass {name}=VALUE").format(
+                    names=names, where=where, name=short_name(missing[0])
+                )
             )
         for name, node in self.inputs.items():
             values[node] = inputs[name]
@@ -222,14 +231,14 @@ class Graph:
                 else:
                     value = forward(*[values[j] for j in operands])
                 if not -_INF < value < _INF:
-                    raise DomainError("overflow: the result is too large for a float")
+                    raise DomainError(_("overflow: the result is too large for a float"))
                 if exact:
                     budget.spend(value)
                 values[i] = value
         except BackpropError as error:
             raise type(error)(self._context(i, values, error.message)) from None
         except OverflowError:
-            raise DomainError(self._context(i, values, _OVERFLOW)) from None
+            raise DomainError(self._context(i, values, _overflow())) from None
         except (ArithmeticError, ValueError) as error:
             raise DomainError(self._context(i, values, f"{error}")) from None
         return values
@@ -239,7 +248,9 @@ class Graph:
             self.labels[j] if self.gates[j] is CONST else f"{self.labels[j]} = {_short(fmt(values[j]))}"
             for j in self.args[node][:4]
         )
-        return f"{self.gates[node].name} at node {self.labels[node]!r}: {message} (inputs: {shown})"
+        return _("{gate} at node {label!r}: {message} (inputs: {inputs})").format(
+            gate=self.gates[node].name, label=self.labels[node], message=message, inputs=shown
+        )
 
     # ----------------------------------------------------------------- backward
 
@@ -262,15 +273,19 @@ class Graph:
                 for k, j in enumerate(operands):
                     if not -_INF < local[k] < _INF and needs_grad[j]:
                         raise DomainError(
-                            f"the local gradient for input {k + 1} ({gates[i].rule(k)}) is undefined here"
+                            _("the local gradient for input {number} ({rule}) is undefined here").format(
+                                number=k + 1, rule=_(gates[i].rule(k))
+                            )
                         )
                 locals_[i] = local
         except BackpropError as error:
             raise DomainError(self._context(i, values, error.message)) from None
         except OverflowError:
-            raise DomainError(self._context(i, values, f"local gradient: {_OVERFLOW}")) from None
+            message = _("local gradient: {error}").format(error=_overflow())
+            raise DomainError(self._context(i, values, message)) from None
         except (ArithmeticError, ValueError) as error:
-            raise DomainError(self._context(i, values, f"local gradient: {error}")) from None
+            message = _("local gradient: {error}").format(error=error)
+            raise DomainError(self._context(i, values, message)) from None
         return locals_
 
     def backward(self, locals_: list[tuple], seed: Number = 1.0) -> list:
@@ -291,7 +306,9 @@ class Graph:
                         budget.spend(grads[j])
         for name, node in self.inputs.items():
             if not -_INF < grads[node] < _INF:
-                raise DomainError(f"overflow: the gradient for {short_name(name)!r} is too large for a float")
+                raise DomainError(
+                    _("overflow: the gradient for {name!r} is too large for a float").format(name=short_name(name))
+                )
         return grads
 
     def steps(self, locals_: list[tuple], grads: list) -> Iterator[Step]:

@@ -7,6 +7,7 @@ import re
 from fractions import Fraction
 
 from .errors import InputError, LimitError
+from .i18n import _
 
 Number = float | Fraction | int
 
@@ -26,22 +27,25 @@ _DECIMAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _VALUE = re.compile(rf"\s*({_DECIMAL})(?:\s*/\s*({_DECIMAL}))?\s*", re.ASCII)
 
 
-def parse_number(text: str, exact: bool, what: str = "value") -> Number:
+def parse_number(text: str, exact: bool, what: str | None = None) -> Number:
     """Read an integer, decimal, exponent or fraction (``11/5``) written by a user.
 
     In exact mode the result is a Fraction that keeps the decimal meaning (2.2 is 11/5);
-    otherwise a float.
+    otherwise a float. ``what`` names the value in error messages (default: "value").
     """
+    what = what or _("value")
     match = _VALUE.fullmatch(text)
     if not match:
-        shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text):,} characters)"
-        raise InputError(f"{what} {shown!r} is not a number (use forms like 3, -2.5, 1e-3 or 11/5)")
+        shown = text if len(text) <= 40 else _("{start}... ({count:,} characters)").format(start=text[:20], count=len(text))
+        raise InputError(
+            _("{what} {text!r} is not a number (use forms like 3, -2.5, 1e-3 or 11/5)").format(what=what, text=shown)
+        )
     numerator, denominator = match.group(1), match.group(2)
     value = literal(numerator, exact)
     if denominator is not None:
         divisor = literal(denominator, exact)
         if divisor == 0:
-            raise InputError(f"{what} {text!r} divides by zero")
+            raise InputError(_("{what} {text!r} divides by zero").format(what=what, text=text))
         value = value / divisor
         check_finite(value, what)
     return value
@@ -50,23 +54,28 @@ def parse_number(text: str, exact: bool, what: str = "value") -> Number:
 def literal(text: str, exact: bool) -> Number:
     """Convert a decimal literal (already known to be well formed) to a number."""
     if len(text) > MAX_LITERAL_CHARS:
-        raise LimitError(f"number literal is {len(text)} characters long (limit {MAX_LITERAL_CHARS})")
+        raise LimitError(
+            _("number literal is {length} characters long (limit {limit})").format(length=len(text), limit=MAX_LITERAL_CHARS)
+        )
     if exact:
         exponent = re.search(r"[eE]([+-]?\d+)", text)
         if exponent and abs(int(exponent.group(1))) > MAX_EXACT_EXPONENT:
             raise LimitError(
-                f"exponent in {text!r} is too large for exact arithmetic (limit 1e{MAX_EXACT_EXPONENT})"
+                _("exponent in {text!r} is too large for exact arithmetic (limit 1e{limit})").format(
+                    text=text, limit=MAX_EXACT_EXPONENT
+                )
             )
         return Fraction(text)
     value = float(text)
     if not math.isfinite(value):
-        check_finite(value, f"number {text!r}")  # raises
+        check_finite(value, _("number {text!r}").format(text=text))  # raises
     return value
 
 
 def check_finite(value: Number, what: str) -> None:
+    """LimitError naming ``what`` when a float overflowed to infinity (or is NaN)."""
     if isinstance(value, float) and not math.isfinite(value):
-        raise LimitError(f"{what} is too large for a floating-point number")
+        raise LimitError(_("{what} is too large for a floating-point number").format(what=what))
 
 
 def check_exact_size(value: Number) -> None:
@@ -75,7 +84,7 @@ def check_exact_size(value: Number) -> None:
         value.numerator.bit_length() > MAX_EXACT_BITS or value.denominator.bit_length() > MAX_EXACT_BITS
     ):
         raise LimitError(
-            f"exact value needs more than {MAX_EXACT_BITS} bits; drop --exact to use floats"
+            _("exact value needs more than {limit} bits; drop --exact to use floats").format(limit=MAX_EXACT_BITS)
         )
 
 
@@ -96,8 +105,10 @@ class ExactBudget:
         self.steps += 1
         if self.spent > MAX_EXACT_WORK:
             raise LimitError(
-                f"exact arithmetic is growing too costly: after {self.steps:,} steps the fractions "
-                f"have up to {bits * 3 // 10:,} digits; drop --exact to use floats"
+                _(
+                    "exact arithmetic is growing too costly: after {steps:,} steps the fractions "
+                    "have up to {digits:,} digits; drop --exact to use floats"
+                ).format(steps=self.steps, digits=bits * 3 // 10)
             )
 
 

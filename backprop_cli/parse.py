@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from .errors import LimitError, ParseError
 from .gates import GATES, OPERATORS
+from .i18n import _
 
 #: Longest source text accepted, in characters.
 MAX_SOURCE_CHARS = 10_000_000
@@ -90,34 +91,35 @@ class Program:
 
 def short_name(name: str) -> str:
     """A user's name for a message: a name of 100,000 letters is cut to its start."""
-    return name if len(name) <= 40 else f"{name[:20]}... ({len(name):,} characters)"
+    if len(name) <= 40:
+        return name
+    return _("{start}... ({count:,} characters)").format(start=name[:20], count=len(name))
 
 
 def _too_many_nodes() -> LimitError:
-    return LimitError(f"expression has more than {MAX_NODES:,} nodes (the limit)")
+    return LimitError(_("expression has more than {limit:,} nodes (the limit)").format(limit=MAX_NODES))
 
 
 def _describe(token: str) -> str:
     if token == "\n":
-        return "end of line"
+        return _("end of line")
     if token == "":
-        return "end of input"
+        return _("end of input")
     return repr(token)
 
 
 def _bad_character(source: str, char: str, offset: int) -> ParseError:
     name = unicodedata.name(char, f"U+{ord(char):04X}")
-    hint = ""
     plain = unicodedata.normalize("NFKC", char)
     if plain != char and plain.isascii() and plain.strip():
-        hint = f"; did you mean {plain!r}?"
-    elif char in "−–—":
-        hint = "; did you mean '-'?"
-    elif char in "×·":
-        hint = "; did you mean '*'?"
-    elif char == "÷":
-        hint = "; did you mean '/'?"
-    return ParseError(f"unexpected character {char!r} ({name}){hint}", source, offset)
+        meant = plain
+    else:
+        meant = "-" if char in "−–—" else "*" if char in "×·" else "/" if char == "÷" else ""
+    if meant:
+        message = _("unexpected character {char!r} ({name}); did you mean {meant!r}?")
+    else:
+        message = _("unexpected character {char!r} ({name})")
+    return ParseError(message.format(char=char, name=name, meant=meant), source, offset)
 
 
 def tokenize(source: str) -> Iterator[tuple[str, str, int]]:
@@ -148,7 +150,11 @@ def parse(source: str) -> Program:
     outputs. Statements end at ``;``, at a newline outside parentheses and at the end.
     """
     if len(source) > MAX_SOURCE_CHARS:
-        raise LimitError(f"expression is {len(source):,} characters long (limit {MAX_SOURCE_CHARS:,})")
+        raise LimitError(
+            _("expression is {length:,} characters long (limit {limit:,})").format(
+                length=len(source), limit=MAX_SOURCE_CHARS
+            )
+        )
     program = Program(source)
     add = program.add
     # the two commonest nodes are appended in place (a method call per token costs ~20%)
@@ -163,7 +169,7 @@ def parse(source: str) -> Program:
 
     def reduce(entry: tuple) -> None:
         """Turn an operator from the stack into a node over its operands."""
-        kind, _, payload, offset = entry
+        kind, _precedence, payload, offset = entry
         if kind == _BIN:
             right = output.pop()
             output[-1] = add(_OPERATOR_GATES[payload], (output[-1], right), payload, offset)
@@ -172,7 +178,9 @@ def parse(source: str) -> Program:
 
     def push(entry: tuple) -> None:
         if len(stack) >= MAX_NESTING:
-            raise LimitError(f"expression is nested more than {MAX_NESTING:,} levels deep (the limit)")
+            raise LimitError(
+                _("expression is nested more than {limit:,} levels deep (the limit)").format(limit=MAX_NESTING)
+            )
         stack.append(entry)
 
     for match in _TOKEN.finditer(source):
@@ -193,7 +201,7 @@ def parse(source: str) -> Program:
             elif kind == "name":
                 if text in GATES:
                     _check_next_character(source, match.end())  # 'exp＋': name the '＋' first
-                    raise ParseError(f"{text!r} is a function: write {text}(...)", source, match.start(kind))
+                    raise ParseError(_is_a_function(text), source, match.start(kind))
                 if len(ops) >= MAX_NODES:
                     raise _too_many_nodes()
                 output.append(len(ops))
@@ -205,7 +213,8 @@ def parse(source: str) -> Program:
             elif kind == "call":
                 if text not in GATES:
                     known = ", ".join(sorted(GATES))
-                    raise ParseError(f"unknown function {short_name(text)!r} (known: {known})", source, match.start(kind))
+                    message = _("unknown function {name!r} (known: {known})").format(name=short_name(text), known=known)
+                    raise ParseError(message, source, match.start(kind))
                 push((_CALL, 0, [GATES[text].name, 1], match.start(kind)))
                 open_parens += 1
                 text = "("
@@ -219,10 +228,11 @@ def parse(source: str) -> Program:
             elif kind == "assign":
                 if previous or name is not None:  # '=' inside an expression
                     if text in GATES:
-                        raise ParseError(f"{text!r} is a function: write {text}(...)", source, match.start(kind))
-                    raise ParseError("'=' may only follow a name at the start of a statement", source, match.end() - 1)
+                        raise ParseError(_is_a_function(text), source, match.start(kind))
+                    raise ParseError(_misplaced_equals(), source, match.end() - 1)
                 if text in GATES:
-                    raise ParseError(f"cannot assign to {text!r}: it is a gate name", source, match.start(kind))
+                    message = _("cannot assign to {name!r}: it is a gate name").format(name=text)
+                    raise ParseError(message, source, match.start(kind))
                 name = text
                 continue  # the expression starts after the '='
             elif (text == ";" or text == "\n") and not previous and name is None:
@@ -232,18 +242,18 @@ def parse(source: str) -> Program:
             elif kind == "end" and not previous and name is None:
                 break
             elif text == ")" and previous == "(" and stack[-1][0] == _CALL:
-                raise ParseError(f"{stack[-1][2][0]}() needs an argument", source, match.start(kind))
+                message = _("{name}() needs an argument").format(name=stack[-1][2][0])
+                raise ParseError(message, source, match.start(kind))
             elif kind == "comment":
                 continue
             elif kind == "bad":
                 raise _bad_character(source, text, match.start(kind))
             else:
-                after = f" after {previous!r}" if previous else ""
-                raise ParseError(
-                    f"expected a number, a name or '(' but found {_describe(text)}{after}",
-                    source,
-                    match.start(kind),
-                )
+                if previous:
+                    message = _("expected a number, a name or '(' but found {found} after {previous!r}")
+                else:
+                    message = _("expected a number, a name or '(' but found {found}")
+                raise ParseError(message.format(found=_describe(text), previous=previous), source, match.start(kind))
         elif text in _BINARY:
             precedence, reduces_above = _BINARY[text]
             while stack and stack[-1][1] > reduces_above:
@@ -256,12 +266,12 @@ def parse(source: str) -> Program:
             while stack and stack[-1][1] > 0:  # every operator since the parenthesis
                 reduce(stack.pop())
             if not stack:
-                what = "unmatched ')'" if text == ")" else "',' outside a function call"
+                what = _("unmatched ')'") if text == ")" else _("',' outside a function call")
                 raise ParseError(what, source, match.start(kind))
             top = stack[-1]
             if text == ",":
                 if top[0] != _CALL:
-                    raise ParseError("',' outside a function call", source, match.start(kind))
+                    raise ParseError(_("',' outside a function call"), source, match.start(kind))
                 top[2][1] += 1
                 expect_operand = True
             else:
@@ -275,7 +285,7 @@ def parse(source: str) -> Program:
             while stack:  # the statement is complete
                 entry = stack.pop()
                 if entry[0] >= _PAREN:
-                    raise ParseError("'(' is never closed", source, entry[3])
+                    raise ParseError(_("'(' is never closed"), source, entry[3])
                 reduce(entry)
             program.statements.append((name, output.pop(), start))
             if kind == "end":
@@ -287,15 +297,23 @@ def parse(source: str) -> Program:
         elif kind == "bad":
             raise _bad_character(source, text, match.start(kind))
         elif text == "=":
-            raise ParseError("'=' may only follow a name at the start of a statement", source, match.start(kind))
+            raise ParseError(_misplaced_equals(), source, match.start(kind))
         else:
-            shown = _describe(text)
-            raise ParseError(f"missing operator before {shown} (write 2*x, not 2x)", source, match.start(kind))
+            message = _("missing operator before {found} (write 2*x, not 2x)").format(found=_describe(text))
+            raise ParseError(message, source, match.start(kind))
         previous = text
 
     if not program.statements:
-        raise ParseError("empty expression", source, 0)
+        raise ParseError(_("empty expression"), source, 0)
     return program
+
+
+def _is_a_function(name: str) -> str:
+    return _("{name!r} is a function: write {name}(...)").format(name=name)
+
+
+def _misplaced_equals() -> str:
+    return _("'=' may only follow a name at the start of a statement")
 
 
 def _check_next_character(source: str, offset: int) -> None:
@@ -308,13 +326,17 @@ def _check_next_character(source: str, offset: int) -> None:
 
 
 def _call(program: Program, output: list[int], entry: tuple) -> None:
-    _, _, (name, count), offset = entry
+    _kind, _precedence, (name, count), offset = entry
     gate = GATES[name]
     if gate.arity is None and count < 2:
-        raise ParseError(f"{name}() needs at least 2 arguments, got {count}", program.source, offset)
+        message = _("{name}() needs at least 2 arguments, got {count}").format(name=name, count=count)
+        raise ParseError(message, program.source, offset)
     if gate.arity is not None and count != gate.arity:
-        plural = "s" if gate.arity != 1 else ""
-        raise ParseError(f"{name}() takes {gate.arity} argument{plural}, got {count}", program.source, offset)
+        if gate.arity == 1:
+            message = _("{name}() takes 1 argument, got {count}")
+        else:
+            message = _("{name}() takes {arity} arguments, got {count}")
+        raise ParseError(message.format(name=name, arity=gate.arity, count=count), program.source, offset)
     if count == 1:
         operands: tuple[int, ...] = (output.pop(),)
     else:
@@ -332,7 +354,7 @@ def echo(program: Program) -> str:
     ops, args, texts = program.ops, program.args, program.texts
     symbols = {name: f" {gate.symbol} " for name, gate in GATES.items() if gate.symbol}
     pieces: list[str] = []
-    for index, (name, root, _) in enumerate(program.statements):
+    for index, (name, root, _offset) in enumerate(program.statements):
         if index:
             pieces.append("; ")
         if name is not None:

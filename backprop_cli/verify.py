@@ -20,6 +20,7 @@ from fractions import Fraction
 from .errors import BackpropError
 from .gates import CONST, INPUT
 from .graph import Graph
+from .i18n import _
 from .result import Check, CheckItem
 
 #: Above these sizes SymPy's recursive algorithms get slow or hit Python's recursion limit;
@@ -56,9 +57,13 @@ def cross_check(graph: Graph, inputs: dict, grads: list, has_kinks: bool, method
     if method == "auto":
         depth = sympy_depth(graph)
         if len(graph) > SYMPY_MAX_NODES:
-            reason = f"the graph has {len(graph):,} nodes (SymPy is used up to {SYMPY_MAX_NODES:,})"
+            reason = _("the graph has {nodes:,} nodes (SymPy is used up to {limit:,})").format(
+                nodes=len(graph), limit=SYMPY_MAX_NODES
+            )
         elif depth > SYMPY_MAX_DEPTH:
-            reason = f"the expression is nested {depth:,} levels deep (SymPy is used up to {SYMPY_MAX_DEPTH})"
+            reason = _("the expression is nested {depth:,} levels deep (SymPy is used up to {limit})").format(
+                depth=depth, limit=SYMPY_MAX_DEPTH
+            )
         method = "finite-difference" if reason else "sympy"
     if method == "sympy":
         outcome: list = []
@@ -69,10 +74,13 @@ def cross_check(graph: Graph, inputs: dict, grads: list, has_kinks: bool, method
         worker.join(SYMPY_SECONDS)
         if outcome and isinstance(outcome[0], Check):
             return outcome[0]
-        reason = f"SymPy failed ({outcome[0]})" if outcome else f"SymPy took longer than {SYMPY_SECONDS:g} s"
+        if outcome:
+            reason = _("SymPy failed ({error})").format(error=outcome[0])
+        else:
+            reason = _("SymPy took longer than {seconds:g} s").format(seconds=SYMPY_SECONDS)
     check = finite_difference_check(graph, inputs, grads, has_kinks)
     if reason:
-        check.note = f"{reason}; {check.note}"
+        check.note = _("{reason}; {note}").format(reason=reason, note=check.note)
     return check
 
 
@@ -164,7 +172,7 @@ def sympy_check(graph: Graph, inputs: dict, grads: list, has_kinks: bool) -> Che
             reference = float(sp.N(derivative.subs(exact_point), 30))
             ok = math.isclose(float(mine), reference, rel_tol=REL_TOL, abs_tol=ABS_TOL * scale)
         if not ok and has_kinks:
-            ok, note = True, "differs at a non-differentiable point: the engine follows its convention"
+            ok, note = True, _("differs at a non-differentiable point: the engine follows its convention")
         items.append(CheckItem(name, mine, reference, ok, symbolic=sp.sstr(derivative), note=note))
     return Check("sympy", all(item.ok for item in items), items)
 
@@ -191,7 +199,7 @@ def finite_difference_check(
     """Central differences along random +-1 directions, compared with grad . direction."""
     names = list(graph.inputs)
     if not names:
-        return Check("finite-difference", True, note="no inputs to check")
+        return Check("finite-difference", True, note=_("no inputs to check"))
     point = {name: float(inputs[name]) for name in names}
     gradient = [float(grads[graph.inputs[name]]) for name in names]
     values = graph.forward(point)
@@ -199,8 +207,8 @@ def finite_difference_check(
     noise = 8 * 2.2e-16 * sum(abs(float(v)) for v in values)
     rng = random.Random(seed)
     worst = ""
-    for _ in range(directions):
-        direction = [rng.choice((-1.0, 1.0)) for _ in names]
+    for _direction in range(directions):
+        direction = [rng.choice((-1.0, 1.0)) for _name in names]
         expected = sum(g * d for g, d in zip(gradient, direction))
         step = 1e-6 * max([1.0] + [abs(v) for v in point.values()])
         measured = None
@@ -213,15 +221,18 @@ def finite_difference_check(
             except BackpropError:
                 step /= 100  # stepped outside a domain (log near 0): look closer
         if measured is None:
-            return Check("finite-difference", True, note="the function is undefined next to this point", skipped=True)
+            note = _("the function is undefined next to this point")
+            return Check("finite-difference", True, note=note, skipped=True)
         tolerance = 1e-5 * (abs(expected) + sum(abs(g) for g in gradient)) + noise / step + 1e-9
         if abs(measured - expected) > tolerance:
-            worst = f"direction derivative {measured:.9g} by finite differences, {expected:.9g} by the engine"
+            worst = _("direction derivative {measured:.9g} by finite differences, {expected:.9g} by the engine").format(
+                measured=measured, expected=expected
+            )
             break
     ok = not worst
-    note = f"central differences along {directions} random directions agree"
+    note = _("central differences along {count} random directions agree").format(count=directions)
     if worst:
         note = worst
         if has_kinks:
-            ok, note = True, f"{worst}: expected next to a non-differentiable point"
+            ok, note = True, _("{mismatch}: expected next to a non-differentiable point").format(mismatch=worst)
     return Check("finite-difference", ok, note=note)
