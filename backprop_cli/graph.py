@@ -86,54 +86,61 @@ class Graph:
         return len(self.gates)
 
     def _build(self, program: Program) -> None:
-        """Map syntax nodes to graph nodes: one node per variable, staged names resolved."""
+        """Map syntax nodes to graph nodes: one node per variable, staged names resolved.
+
+        The syntax nodes of each statement follow those of the one before, its root last,
+        so one tight loop per statement walks them all in order.
+        """
         source = program.source
         gates, args, offsets, inputs, names = self.gates, self.args, self.offsets, self.inputs, self.names
+        literals = self.literals
         assigned_later = {name for name, _root, _offset in program.statements if name}
-        statement_of_root = {root: name for name, root, _offset in program.statements if name}
         node_of: list[int] = [0] * len(program.ops)
         self._node_of = node_of
-        literals = self.literals
-        for s, op in enumerate(program.ops):
-            if op == "var":
-                text = program.texts[s]
-                node = names.get(text)
-                if node is None:
-                    if text in assigned_later:
-                        raise ParseError(
-                            _("{name!r} is used before it is assigned (a name is either an input or "
-                              "assigned once before its first use)").format(name=short_name(text)),
-                            source,
-                            program.offsets[s],
-                        )
-                    node = inputs.get(text)
+        ops, texts, syntax_args, syntax_offsets = program.ops, program.texts, program.args, program.offsets
+        known: dict[str, int] = {}  # name -> node, for every input and staged name resolved so far
+        first = 0
+        for name, root, _offset in program.statements:
+            for s in range(first, root + 1):
+                op = ops[s]
+                if op == "var":
+                    text = texts[s]
+                    node = known.get(text)
                     if node is None:
-                        node = inputs[text] = len(gates)
+                        if text in assigned_later:
+                            raise ParseError(
+                                _("{name!r} is used before it is assigned (a name is either an input or "
+                                  "assigned once before its first use)").format(name=short_name(text)),
+                                source,
+                                syntax_offsets[s],
+                            )
+                        node = known[text] = inputs[text] = len(gates)
                         gates.append(INPUT)
                         args.append(())
-                        offsets.append(program.offsets[s])
-                node_of[s] = node
-            else:  # a number, or a gate over earlier nodes
-                node_of[s] = len(gates)
-                operands = program.args[s]
+                        offsets.append(syntax_offsets[s])
+                    node_of[s] = node
+                    continue
+                # a number, or a gate over earlier nodes
+                node = node_of[s] = len(gates)
                 if op == "num":
-                    literals[len(gates)] = program.texts[s]
+                    literals[node] = texts[s]
                     gates.append(CONST)
                     args.append(())
-                elif len(operands) == 2:
-                    gates.append(GATES[op])
-                    args.append((node_of[operands[0]], node_of[operands[1]]))
                 else:
+                    operands = syntax_args[s]
                     gates.append(GATES[op])
-                    args.append(tuple([node_of[k] for k in operands]))
-                offsets.append(program.offsets[s])
-            if s in statement_of_root:
-                name = statement_of_root[s]
+                    if len(operands) == 2:
+                        args.append((node_of[operands[0]], node_of[operands[1]]))
+                    else:
+                        args.append(tuple([node_of[k] for k in operands]))
+                offsets.append(syntax_offsets[s])
+            first = root + 1
+            if name:
                 if name in names:
                     raise ParseError(
-                        _("{name!r} is assigned twice").format(name=short_name(name)), source, program.offsets[s]
+                        _("{name!r} is assigned twice").format(name=short_name(name)), source, syntax_offsets[root]
                     )
-                names[name] = node_of[s]  # 'q = x' names the input node itself
+                names[name] = known[name] = node_of[root]  # 'q = x' names the input node itself
 
     @cached_property
     def labels(self) -> list[str]:

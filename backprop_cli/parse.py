@@ -159,6 +159,10 @@ def parse(source: str) -> Program:
     add = program.add
     # the two commonest nodes are appended in place (a method call per token costs ~20%)
     ops, args, texts, offsets = program.ops, program.args, program.texts, program.offsets
+    # every node comes from a token of its own, so a source no longer than MAX_NODES
+    # characters cannot have too many nodes: the check per node is skipped then
+    may_overflow = len(source) > MAX_NODES
+    intern = sys.intern
     output: list[int] = []  # node indices not yet used as an operand
     stack: list[tuple] = []  # (kind, precedence, payload, offset)
     expect_operand = True  # False right after a number, a name or a ')'
@@ -185,12 +189,12 @@ def parse(source: str) -> Program:
 
     for match in _TOKEN.finditer(source):
         kind = match.lastgroup
-        text = match.group(kind)
+        text = match[kind]
         if expect_operand:
             if not previous:
                 start = match.start(kind)
             if kind == "num":
-                if len(ops) >= MAX_NODES:
+                if may_overflow and len(ops) >= MAX_NODES:
                     raise _too_many_nodes()
                 output.append(len(ops))
                 ops.append("num")
@@ -202,12 +206,12 @@ def parse(source: str) -> Program:
                 if text in GATES:
                     _check_next_character(source, match.end())  # 'exp＋': name the '＋' first
                     raise ParseError(_is_a_function(text), source, match.start(kind))
-                if len(ops) >= MAX_NODES:
+                if may_overflow and len(ops) >= MAX_NODES:
                     raise _too_many_nodes()
                 output.append(len(ops))
                 ops.append("var")
                 args.append(())
-                texts.append(sys.intern(text))  # one string per name, however often it is used
+                texts.append(intern(text))  # one string per name, however often it is used
                 offsets.append(match.start(kind))
                 expect_operand = False
             elif kind == "call":
@@ -254,13 +258,26 @@ def parse(source: str) -> Program:
                 else:
                     message = _("expected a number, a name or '(' but found {found}")
                 raise ParseError(message.format(found=_describe(text), previous=previous), source, match.start(kind))
-        elif text in _BINARY:
+        elif text in _BINARY:  # a binary operator: first reduce what binds tighter
             precedence, reduces_above = _BINARY[text]
             while stack and stack[-1][1] > reduces_above:
-                reduce(stack.pop())
+                top = stack.pop()
+                if top[0] == _BIN:  # the commonest reduction, written out (as reduce() does it)
+                    if may_overflow and len(ops) >= MAX_NODES:
+                        raise _too_many_nodes()
+                    right = output.pop()
+                    ops.append(_OPERATOR_GATES[top[2]])
+                    args.append((output[-1], right))
+                    texts.append(top[2])
+                    offsets.append(top[3])
+                    output[-1] = len(ops) - 1
+                else:
+                    reduce(top)
             if text == "^":
                 program.caret_power = True
-            push((_BIN, precedence, text, match.start(kind)))
+            if len(stack) >= MAX_NESTING:
+                push(())  # raises the nesting error
+            stack.append((_BIN, precedence, text, match.start(kind)))
             expect_operand = True
         elif text == ")" or text == ",":
             while stack and stack[-1][1] > 0:  # every operator since the parenthesis
