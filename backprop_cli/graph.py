@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
+from itertools import chain
 
 from .errors import BackpropError, DomainError, InputError, ParseError, locate, position_text
 from .gates import CONST, GATES, INPUT, Gate
@@ -70,17 +71,12 @@ class Graph:
         self.output = self._node_of[root]
         self.output_name = name or "f"
         del self._node_of
-        # how many edges leave each node, and which nodes depend on some input: only
-        # those need gradients (constant subtrees are skipped by the backward pass)
+        # how many edges leave each node (which nodes depend on some input, and so need
+        # gradients, _build has filled in as needs_grad: the backward pass skips the rest)
         fanout = [0] * len(self.gates)
-        needs_grad = [gate is INPUT for gate in self.gates]
-        for i, operands in enumerate(self.args):
-            for j in operands:
-                fanout[j] += 1
-                if needs_grad[j]:
-                    needs_grad[i] = True
+        for j in chain.from_iterable(self.args):
+            fanout[j] += 1
         self.fanout = fanout
-        self.needs_grad = needs_grad
 
     def __len__(self) -> int:
         return len(self.gates)
@@ -99,6 +95,7 @@ class Graph:
         self._node_of = node_of
         ops, texts, syntax_args, syntax_offsets = program.ops, program.texts, program.args, program.offsets
         known: dict[str, int] = {}  # name -> node, for every input and staged name resolved so far
+        self.needs_grad = needs_grad = []  # per node: does it depend on some input?
         first = 0
         for name, root, _offset in program.statements:
             for s in range(first, root + 1):
@@ -118,6 +115,7 @@ class Graph:
                         gates.append(INPUT)
                         args.append(())
                         offsets.append(syntax_offsets[s])
+                        needs_grad.append(True)
                     node_of[s] = node
                     continue
                 # a number, or a gate over earlier nodes
@@ -126,13 +124,18 @@ class Graph:
                     literals[node] = texts[s]
                     gates.append(CONST)
                     args.append(())
+                    needs_grad.append(False)
                 else:
                     operands = syntax_args[s]
                     gates.append(GATES[op])
                     if len(operands) == 2:
-                        args.append((node_of[operands[0]], node_of[operands[1]]))
+                        left, right = node_of[operands[0]], node_of[operands[1]]
+                        args.append((left, right))
+                        needs_grad.append(needs_grad[left] or needs_grad[right])
                     else:
-                        args.append(tuple([node_of[k] for k in operands]))
+                        operands = tuple([node_of[k] for k in operands])
+                        args.append(operands)
+                        needs_grad.append(any([needs_grad[k] for k in operands]))
                 offsets.append(syntax_offsets[s])
             first = root + 1
             if name:
