@@ -168,8 +168,14 @@ class Graph:
                 # the same spelling as the echo: operands of operators wrap a negation,
                 # call arguments drop the outer parentheses of an operator
                 if gate.symbol and len(operands) == 2:  # written with its operator: (a + b)
-                    left, right = (self._wrapped(labels, j, named) for j in operands)
-                    label = f"({left} {gate.symbol} {right})"
+                    left, right = operands
+                    left_label, right_label = labels[left], labels[right]
+                    # an operand that is a negation written -x gets parentheses: (-x) ** 2
+                    if left_label[0] == "-" and gates[left].name == "neg" and left not in named:
+                        left_label = f"({left_label})"
+                    if right_label[0] == "-" and gates[right].name == "neg" and right not in named:
+                        right_label = f"({right_label})"
+                    label = f"({left_label} {gate.symbol} {right_label})"
                 elif gate.name == "neg":
                     operand = operands[0]
                     inner = labels[operand]
@@ -180,10 +186,6 @@ class Graph:
                     label = f"n{index}"
             labels.append(label)
         return labels
-
-    def _wrapped(self, labels: list[str], node: int, named: dict) -> str:
-        composed = node not in named and self.gates[node].name == "neg" and labels[node].startswith("-")
-        return f"({labels[node]})" if composed else labels[node]
 
     def _bare(self, labels: list[str], node: int, named: dict) -> str:
         label = labels[node]

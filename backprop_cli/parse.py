@@ -395,10 +395,13 @@ def echo(program: Program) -> str:
                 stack += [")", *inner, "("] if bare is False else inner
             elif texts[node] != op and op in symbols:  # written as an operator: (a + b)
                 left, right = operands
+                # a number or a name goes on the stack as its text straight away
+                left = (left, False) if args[left] else texts[left]
+                right = (right, False) if args[right] else texts[right]
                 if bare:
-                    stack += [(right, False), symbols[op], (left, False)]
+                    stack += [right, symbols[op], left]
                 else:
-                    stack += [")", (right, False), symbols[op], (left, False), "("]
+                    stack += [")", right, symbols[op], left, "("]
             else:  # a call: its arguments are not wrapped a second time
                 stack.append(")")
                 for position, operand in enumerate(reversed(operands)):
