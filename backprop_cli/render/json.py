@@ -51,16 +51,19 @@ def _node_lines(result: Result) -> Iterator[str]:
         yield from (_dump(result.node_dict(node)) for node in result.nodes())
         return
     # not exact: values are floats, local gradients floats, ints or 1/2 (float() is exact)
+    # the numbers are formatted a whole list at a time (map runs in C)
+    value_texts = map(repr, map(float, result.values))
+    grad_texts = map(repr, map(float, result.grads))
     for node, (label, gate, operands, value, grad) in enumerate(
-        zip(graph.labels, graph.gates, graph.args, result.values, result.grads)
+        zip(map(_quote, graph.labels), graph.gates, graph.args, value_texts, grad_texts)
     ):
         if len(operands) == 2:
             inputs = f"[{operands[0]}, {operands[1]}]"
         else:
             inputs = "[]" if not operands else repr(list(operands))
         yield (
-            f'{{"id": {node}, "label": {_quote(label)}, "gate": "{gate.name}", "inputs": {inputs}, '
-            f'"value": {float(value)!r}, "grad": {float(grad)!r}}}'
+            f'{{"id": {node}, "label": {label}, "gate": "{gate.name}", "inputs": {inputs}, '
+            f'"value": {value}, "grad": {grad}}}'
         )
 
 
