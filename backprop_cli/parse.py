@@ -156,8 +156,7 @@ def parse(source: str) -> Program:
             )
         )
     program = Program(source)
-    add = program.add
-    # the two commonest nodes are appended in place (a method call per token costs ~20%)
+    # nodes are appended in place (a method call per node costs ~20%); calls use program.add
     ops, args, texts, offsets = program.ops, program.args, program.texts, program.offsets
     # every node comes from a token of its own, so a source no longer than MAX_NODES
     # characters cannot have too many nodes: the check per node is skipped then
@@ -172,13 +171,23 @@ def parse(source: str) -> Program:
     start = 0  # offset of the statement's expression
 
     def reduce(entry: tuple) -> None:
-        """Turn an operator from the stack into a node over its operands."""
+        """Turn an operator from the stack into a node over its operands (appended in place,
+        as program.add would)."""
         kind, _precedence, payload, offset = entry
+        if may_overflow and len(ops) >= MAX_NODES:
+            raise _too_many_nodes()
         if kind == _BIN:
             right = output.pop()
-            output[-1] = add(_OPERATOR_GATES[payload], (output[-1], right), payload, offset)
+            ops.append(_OPERATOR_GATES[payload])
+            args.append((output[-1], right))
+            texts.append(payload)
+            output[-1] = len(ops) - 1
         else:  # _NEG
-            output.append(add("neg", (output.pop(),), "-", offset))
+            ops.append("neg")
+            args.append((output.pop(),))
+            texts.append("-")
+            output.append(len(ops) - 1)
+        offsets.append(offset)
 
     def push(entry: tuple) -> None:
         if len(stack) >= MAX_NESTING:
