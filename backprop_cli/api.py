@@ -10,14 +10,17 @@ from .errors import InputError
 from .graph import Graph
 from .i18n import _
 from .numeric import Number, parse_number
-from .parse import echo, parse, short_name
+from .parse import parse, short_name
 from .result import Result
 
 NumberLike = int | float | Fraction | str
+_INF = math.inf
 
 
 def read_value(name: str, value: NumberLike, exact: bool) -> Number:
     """One user value as a float, or as a Fraction in exact mode (2.2 means 11/5)."""
+    if type(value) is float and not exact and -_INF < value < _INF:
+        return value  # the common case, without composing a message it would not need
     what = _("value of {name!r}").format(name=short_name(name))
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, str)):
         raise InputError(_("{what} must be a number, got {type}").format(what=what, type=type(value).__name__))
@@ -78,7 +81,6 @@ def grad(
 
     result = Result(
         expression=expression,
-        parsed=echo(graph.program),
         graph=graph,
         inputs=inputs,
         values=node_values,

@@ -58,21 +58,20 @@ class Graph:
 
     def __init__(self, program: Program) -> None:
         self.program = program
-        self.gates: list[Gate] = []
-        self.args: list[tuple[int, ...]] = []
-        self.offsets: list[int] = []
-        self.literals: dict[int, str] = {}
+        # the parser has built the nodes already: the graph adopts its lists
+        self.gates: list[Gate] = program.gates
+        self.args: list[tuple[int, ...]] = program.args
+        self.offsets: list[int] = program.offsets
+        #: per node: does it depend on some input? (the backward pass skips the rest)
+        self.needs_grad: list[bool] = program.needs_grad
+        self.literals: dict[int, str] = program.literals
         #: input name -> node, in order of first use
-        self.inputs: dict[str, int] = {}
+        self.inputs: dict[str, int] = program.inputs
         #: staged intermediate name -> node
-        self.names: dict[str, int] = {}
-        self._build(program)
-        name, root, _offset = program.statements[-1]
-        self.output = self._node_of[root]
+        self.names: dict[str, int] = program.names
+        name, self.output, _offset = program.statements[-1]
         self.output_name = name or "f"
-        del self._node_of
-        # how many edges leave each node (which nodes depend on some input, and so need
-        # gradients, _build has filled in as needs_grad: the backward pass skips the rest)
+        # how many edges leave each node
         fanout = [0] * len(self.gates)
         for j in chain.from_iterable(self.args):
             fanout[j] += 1
@@ -80,70 +79,6 @@ class Graph:
 
     def __len__(self) -> int:
         return len(self.gates)
-
-    def _build(self, program: Program) -> None:
-        """Map syntax nodes to graph nodes: one node per variable, staged names resolved.
-
-        The syntax nodes of each statement follow those of the one before, its root last,
-        so one tight loop per statement walks them all in order.
-        """
-        source = program.source
-        gates, args, offsets, inputs, names = self.gates, self.args, self.offsets, self.inputs, self.names
-        literals = self.literals
-        assigned_later = {name for name, _root, _offset in program.statements if name}
-        node_of: list[int] = [0] * len(program.ops)
-        self._node_of = node_of
-        ops, texts, syntax_args, syntax_offsets = program.ops, program.texts, program.args, program.offsets
-        known: dict[str, int] = {}  # name -> node, for every input and staged name resolved so far
-        self.needs_grad = needs_grad = []  # per node: does it depend on some input?
-        first = 0
-        for name, root, _offset in program.statements:
-            for s in range(first, root + 1):
-                op = ops[s]
-                if op == "var":
-                    text = texts[s]
-                    node = known.get(text)
-                    if node is None:
-                        if text in assigned_later:
-                            raise ParseError(
-                                _("{name!r} is used before it is assigned (a name is either an input or "
-                                  "assigned once before its first use)").format(name=short_name(text)),
-                                source,
-                                syntax_offsets[s],
-                            )
-                        node = known[text] = inputs[text] = len(gates)
-                        gates.append(INPUT)
-                        args.append(())
-                        offsets.append(syntax_offsets[s])
-                        needs_grad.append(True)
-                    node_of[s] = node
-                    continue
-                # a number, or a gate over earlier nodes
-                node = node_of[s] = len(gates)
-                if op == "num":
-                    literals[node] = texts[s]
-                    gates.append(CONST)
-                    args.append(())
-                    needs_grad.append(False)
-                else:
-                    operands = syntax_args[s]
-                    gates.append(GATES[op])
-                    if len(operands) == 2:
-                        left, right = node_of[operands[0]], node_of[operands[1]]
-                        args.append((left, right))
-                        needs_grad.append(needs_grad[left] or needs_grad[right])
-                    else:
-                        operands = tuple([node_of[k] for k in operands])
-                        args.append(operands)
-                        needs_grad.append(any([needs_grad[k] for k in operands]))
-                offsets.append(syntax_offsets[s])
-            first = root + 1
-            if name:
-                if name in names:
-                    raise ParseError(
-                        _("{name!r} is assigned twice").format(name=short_name(name)), source, syntax_offsets[root]
-                    )
-                names[name] = known[name] = node_of[root]  # 'q = x' names the input node itself
 
     @cached_property
     def labels(self) -> list[str]:
@@ -353,7 +288,12 @@ class Graph:
         notes = []
         needs_grad, args = self.needs_grad, self.args
         for i, gate in enumerate(self.gates):
-            if gate.kink and needs_grad[i] and gate.kink(tuple([values[j] for j in args[i]])):
+            kink = gate.kink
+            if kink is None or not needs_grad[i]:
+                continue
+            operands = args[i]
+            inputs = (values[operands[0]],) if len(operands) == 1 else tuple([values[j] for j in operands])
+            if kink(inputs):
                 notes.append(f"{self.labels[i]}: {_(gate.convention)}")
         return notes
 

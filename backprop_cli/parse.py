@@ -8,8 +8,10 @@ The grammar is the arithmetic subset of Python/SymPy that the course uses::
 
 Nothing here evaluates text: the tokenizer is one regular expression, the parser is an
 operator-precedence (shunting-yard) loop with explicit stacks, so nesting depth costs heap
-memory instead of Python recursion. The syntax tree comes out as flat parallel lists in
-post-order, which is already a topological order for the graph.
+memory instead of Python recursion. The parser builds the computational graph itself, as
+flat parallel lists in post-order (already a topological order): a variable used several
+times is one node, and a staged name refers to the node its statement computed. The graph
+adopts these lists as they are; nothing is copied or walked a second time.
 
 Precedence follows Python: ``**`` binds tighter than unary minus on its left
 (``-x**2`` is ``-(x**2)``) and is right-associative; ``* /`` bind tighter than ``+ -``.
@@ -24,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .errors import LimitError, ParseError
-from .gates import GATES, OPERATORS
+from .gates import CONST, GATES, INPUT, OPERATORS, Gate
 from .i18n import _
 
 #: Longest source text accepted, in characters.
@@ -52,7 +54,7 @@ _TOKEN = re.compile(
 #: of equal precedence too for left-associative + - * /, but not for right-associative **.
 _BINARY = {"+": (1, 0.5), "-": (1, 0.5), "*": (2, 1.5), "/": (2, 1.5), "**": (4, 4), "^": (4, 4)}
 _NEG_PRECEDENCE = 3  # between * and **, as in Python
-_OPERATOR_GATES = {**OPERATORS, "^": "pow"}
+_OPERATOR_GATES = {symbol: GATES[name] for symbol, name in {**OPERATORS, "^": "pow"}.items()}
 
 # operator-stack entry kinds: the first two are operators, the last two open a parenthesis
 # (with precedence 0, so that no operator reduces past them)
@@ -61,31 +63,44 @@ _BIN, _NEG, _PAREN, _CALL = range(4)
 
 @dataclass
 class Program:
-    """A parsed program: post-order syntax nodes plus the statements that name them."""
+    """A parsed program: the graph's nodes in post-order plus the statements that name them."""
 
     source: str
-    #: per node: "num", "var", or a gate name
-    ops: list[str] = field(default_factory=list)
+    #: per node: CONST (a number), INPUT (a variable) or the gate it applies
+    gates: list[Gate] = field(default_factory=list)
     #: per node: indices of its operand nodes
     args: list[tuple[int, ...]] = field(default_factory=list)
-    #: per node: the literal text, the variable name, or the operator as written
+    #: per node: the literal text, the variable name, or the operator or function as written
     texts: list[str] = field(default_factory=list)
-    #: per node: offset in source
+    #: per node: offset in source (of its first use, for a variable)
     offsets: list[int] = field(default_factory=list)
+    #: per node: does it depend on some input (constant subtrees need no gradient)?
+    needs_grad: list[bool] = field(default_factory=list)
+    #: node -> literal text, for every number
+    literals: dict[int, str] = field(default_factory=dict)
+    #: variable name -> node, in order of first use
+    inputs: dict[str, int] = field(default_factory=dict)
+    #: staged name -> node
+    names: dict[str, int] = field(default_factory=dict)
     #: (assigned name or None, root node, offset) per statement
     statements: list[tuple[str | None, int, int]] = field(default_factory=list)
+    #: leaf number (numbers and names counted in source order) -> the name written there,
+    #: where the node's own spelling differs: after 'q = x', a later 'q' is node x
+    spelled: dict[int, str] = field(default_factory=dict)
     #: True when '^' was read as a power
     caret_power: bool = False
 
-    def add(self, op: str, args: tuple[int, ...], text: str, offset: int) -> int:
+    def add(self, gate: Gate, args: tuple[int, ...], text: str, offset: int) -> int:
         """Append one node (after its operands) and return its index."""
-        index = len(self.ops)
+        index = len(self.gates)
         if index >= MAX_NODES:
             raise _too_many_nodes()
-        self.ops.append(op)
+        self.gates.append(gate)
         self.args.append(args)
         self.texts.append(text)
         self.offsets.append(offset)
+        needs_grad = self.needs_grad
+        self.needs_grad.append(any([needs_grad[j] for j in args]))
         return index
 
 
@@ -142,7 +157,7 @@ def tokenize(source: str) -> Iterator[tuple[str, str, int]]:
 
 
 def parse(source: str) -> Program:
-    """Parse a program (one expression, or ``;``/newline separated statements).
+    """Parse a program (one expression, or ``;``/newline separated statements) into its graph.
 
     One loop over the tokens (a shunting-yard with an explicit operator stack): operands go
     to ``output`` as node indices; an operator waits on ``stack`` until one of lower
@@ -157,36 +172,45 @@ def parse(source: str) -> Program:
         )
     program = Program(source)
     # nodes are appended in place (a method call per node costs ~20%); calls use program.add
-    ops, args, texts, offsets = program.ops, program.args, program.texts, program.offsets
+    gates, args, texts, offsets = program.gates, program.args, program.texts, program.offsets
+    needs, literals, inputs = program.needs_grad, program.literals, program.inputs
+    known: dict[str, int] = {}  # every input and staged name so far -> its node
+    aliases: set[str] = set()  # staged names of a node that has a spelling of its own (q = x)
+    leaves = 0  # numbers and names read so far (program.spelled counts them)
     # every node comes from a token of its own, so a source no longer than MAX_NODES
     # characters cannot have too many nodes: the check per node is skipped then
     may_overflow = len(source) > MAX_NODES
-    intern = sys.intern
     output: list[int] = []  # node indices not yet used as an operand
     stack: list[tuple] = []  # (kind, precedence, payload, offset)
     expect_operand = True  # False right after a number, a name or a ')'
     previous = ""  # the token before this one in the statement ("" at its start)
     open_parens = 0
     name: str | None = None  # the name assigned by this statement
+    name_offset = 0
     start = 0  # offset of the statement's expression
+    first = 0  # the first node of the statement
 
     def reduce(entry: tuple) -> None:
         """Turn an operator from the stack into a node over its operands (appended in place,
         as program.add would)."""
         kind, _precedence, payload, offset = entry
-        if may_overflow and len(ops) >= MAX_NODES:
+        if may_overflow and len(gates) >= MAX_NODES:
             raise _too_many_nodes()
         if kind == _BIN:
             right = output.pop()
-            ops.append(_OPERATOR_GATES[payload])
-            args.append((output[-1], right))
+            left = output[-1]
+            gates.append(_OPERATOR_GATES[payload])
+            args.append((left, right))
+            needs.append(needs[left] or needs[right])
             texts.append(payload)
-            output[-1] = len(ops) - 1
+            output[-1] = len(gates) - 1
         else:  # _NEG
-            ops.append("neg")
-            args.append((output.pop(),))
+            operand = output.pop()
+            gates.append(GATES["neg"])
+            args.append((operand,))
+            needs.append(needs[operand])
             texts.append("-")
-            output.append(len(ops) - 1)
+            output.append(len(gates) - 1)
         offsets.append(offset)
 
     def push(entry: tuple) -> None:
@@ -202,33 +226,45 @@ def parse(source: str) -> Program:
         if expect_operand:
             if not previous:
                 start = match.start(kind)
+                first = len(gates)
             if kind == "num":
-                if may_overflow and len(ops) >= MAX_NODES:
+                if may_overflow and len(gates) >= MAX_NODES:
                     raise _too_many_nodes()
-                output.append(len(ops))
-                ops.append("num")
+                literals[len(gates)] = text
+                output.append(len(gates))
+                gates.append(CONST)
                 args.append(())
+                needs.append(False)
                 texts.append(text)
                 offsets.append(match.start(kind))
+                leaves += 1
                 expect_operand = False
             elif kind == "name":
-                if text in GATES:
-                    _check_next_character(source, match.end())  # 'exp＋': name the '＋' first
-                    raise ParseError(_is_a_function(text), source, match.start(kind))
-                if may_overflow and len(ops) >= MAX_NODES:
-                    raise _too_many_nodes()
-                output.append(len(ops))
-                ops.append("var")
-                args.append(())
-                texts.append(intern(text))  # one string per name, however often it is used
-                offsets.append(match.start(kind))
+                node = known.get(text)
+                if node is None:  # a new input
+                    if text in GATES:
+                        _check_next_character(source, match.end())  # 'exp＋': name the '＋' first
+                        raise ParseError(_is_a_function(text), source, match.start(kind))
+                    if may_overflow and len(gates) >= MAX_NODES:
+                        raise _too_many_nodes()
+                    node = known[text] = inputs[text] = len(gates)
+                    gates.append(INPUT)
+                    args.append(())
+                    needs.append(True)
+                    texts.append(text)
+                    offsets.append(match.start(kind))
+                elif aliases and text in aliases:
+                    program.spelled[leaves] = text
+                output.append(node)
+                leaves += 1
                 expect_operand = False
             elif kind == "call":
                 if text not in GATES:
-                    known = ", ".join(sorted(GATES))
-                    message = _("unknown function {name!r} (known: {known})").format(name=short_name(text), known=known)
+                    message = _("unknown function {name!r} (known: {known})").format(
+                        name=short_name(text), known=", ".join(sorted(GATES))
+                    )
                     raise ParseError(message, source, match.start(kind))
-                push((_CALL, 0, [GATES[text].name, 1], match.start(kind)))
+                push((_CALL, 0, [text, 1], match.start(kind)))
                 open_parens += 1
                 text = "("
             elif text == "(":
@@ -246,7 +282,7 @@ def parse(source: str) -> Program:
                 if text in GATES:
                     message = _("cannot assign to {name!r}: it is a gate name").format(name=text)
                     raise ParseError(message, source, match.start(kind))
-                name = text
+                name, name_offset = text, match.start(kind)
                 continue  # the expression starts after the '='
             elif (text == ";" or text == "\n") and not previous and name is None:
                 continue  # an empty statement
@@ -272,14 +308,16 @@ def parse(source: str) -> Program:
             while stack and stack[-1][1] > reduces_above:
                 top = stack.pop()
                 if top[0] == _BIN:  # the commonest reduction, written out (as reduce() does it)
-                    if may_overflow and len(ops) >= MAX_NODES:
+                    if may_overflow and len(gates) >= MAX_NODES:
                         raise _too_many_nodes()
                     right = output.pop()
-                    ops.append(_OPERATOR_GATES[top[2]])
-                    args.append((output[-1], right))
+                    left = output[-1]
+                    gates.append(_OPERATOR_GATES[top[2]])
+                    args.append((left, right))
+                    needs.append(needs[left] or needs[right])
                     texts.append(top[2])
                     offsets.append(top[3])
-                    output[-1] = len(ops) - 1
+                    output[-1] = len(gates) - 1
                 else:
                     reduce(top)
             if text == "^":
@@ -313,7 +351,13 @@ def parse(source: str) -> Program:
                 if entry[0] >= _PAREN:
                     raise ParseError(_("'(' is never closed"), source, entry[3])
                 reduce(entry)
-            program.statements.append((name, output.pop(), start))
+            root = output.pop()
+            if name is not None:
+                _assign(program, name, name_offset, root)
+                known[name] = root
+                if root < first or gates[root] is INPUT:  # 'q = x': later uses of q are node x
+                    aliases.add(name)
+            program.statements.append((name, root, start))
             if kind == "end":
                 break
             expect_operand, previous, name = True, "", None
@@ -332,6 +376,20 @@ def parse(source: str) -> Program:
     if not program.statements:
         raise ParseError(_("empty expression"), source, 0)
     return program
+
+
+def _assign(program: Program, name: str, offset: int, root: int) -> None:
+    """Record a staged name for the node its statement computed."""
+    if name in program.names:
+        raise ParseError(_("{name!r} is assigned twice").format(name=short_name(name)), program.source, offset)
+    if name in program.inputs:
+        raise ParseError(
+            _("{name!r} is used before it is assigned (a name is either an input or "
+              "assigned once before its first use)").format(name=short_name(name)),
+            program.source,
+            program.offsets[program.inputs[name]],
+        )
+    program.names[name] = root
 
 
 def _is_a_function(name: str) -> str:
@@ -353,7 +411,7 @@ def _check_next_character(source: str, offset: int) -> None:
 
 def _call(program: Program, output: list[int], entry: tuple) -> None:
     _kind, _precedence, (name, count), offset = entry
-    gate = GATES[name]
+    gate = GATES[name]  # the call's own spelling stays in texts (the echo writes add(x, y) back)
     if gate.arity is None and count < 2:
         message = _("{name}() needs at least 2 arguments, got {count}").format(name=name, count=count)
         raise ParseError(message, program.source, offset)
@@ -368,23 +426,27 @@ def _call(program: Program, output: list[int], entry: tuple) -> None:
     else:
         operands = tuple(output[len(output) - count :])
         del output[len(output) - count :]
-    output.append(program.add(name, operands, name, offset))
+    output.append(program.add(gate, operands, name, offset))
 
 
 def echo(program: Program) -> str:
     """The program fully parenthesised (``((x + y) * z)``), so precedence is visible.
 
     Built with an explicit stack: deep nesting costs no recursion and long sums no
-    quadratic string building. Arguments of calls are not wrapped a second time.
+    quadratic string building. Arguments of calls are not wrapped a second time. A node
+    that an earlier statement computed is written as the name that statement gave it.
     """
-    ops, args, texts = program.ops, program.args, program.texts
+    gates, args, texts, spelled = program.gates, program.args, program.texts, program.spelled
     symbols = {name: f" {gate.symbol} " for name, gate in GATES.items() if gate.symbol}
+    referenced: dict[int, str] = {}  # the root of each earlier named statement -> its name
+    leaves = 0  # numbers and names written so far (program.spelled counts them)
     pieces: list[str] = []
     for index, (name, root, _offset) in enumerate(program.statements):
         if index:
             pieces.append("; ")
         if name is not None:
             pieces.append(f"{name} = ")
+        plain = not referenced and not spelled  # a leaf is its own text: write it at once
         # the stack holds text still to write (str) and nodes still to spell out: (node, bare),
         # bare being True for call arguments, False for operands of an operator, None at the top
         stack: list = [(root, None)]  # None: the whole statement (operators keep their parentheses)
@@ -394,28 +456,42 @@ def echo(program: Program) -> str:
                 pieces.append(item)
                 continue
             node, bare = item
-            op, operands = ops[node], args[node]
-            if not operands:  # a number or a name
-                pieces.append(texts[node])
-            elif op == "neg":
+            operands = args[node]
+            if not operands or node in referenced:  # a number, a name, or an earlier statement
+                text = referenced.get(node) or texts[node]
+                if spelled:
+                    text = spelled.get(leaves, text)
+                    leaves += 1
+                pieces.append(text)
+                continue
+            gate = gates[node]
+            if gate.name == "neg":
                 operand = operands[0]
-                inner = [")", (operand, True), "-("] if ops[operand] == "neg" else [(operand, False), "-"]
+                if gates[operand].name == "neg" and operand not in referenced:
+                    inner = [")", (operand, True), "-("]
+                else:
+                    inner = [(operand, False), "-"]
                 # an operand of an operator gets parentheses: (-x) ** 2 is not -(x ** 2)
                 stack += [")", *inner, "("] if bare is False else inner
-            elif texts[node] != op and op in symbols:  # written as an operator: (a + b)
+            elif gate.symbol and texts[node] != gate.name:  # written as an operator: (a + b)
                 left, right = operands
-                # a number or a name goes on the stack as its text straight away
-                left = (left, False) if args[left] else texts[left]
-                right = (right, False) if args[right] else texts[right]
-                if bare:
-                    stack += [right, symbols[op], left]
+                if plain:  # a number or a name goes on the stack as its text straight away
+                    left = (left, False) if args[left] else texts[left]
+                    right = (right, False) if args[right] else texts[right]
                 else:
-                    stack += [")", right, symbols[op], left, "("]
+                    left, right = (left, False), (right, False)
+                symbol = symbols[gate.name]
+                if bare:
+                    stack += [right, symbol, left]
+                else:
+                    stack += [")", right, symbol, left, "("]
             else:  # a call: its arguments are not wrapped a second time
                 stack.append(")")
                 for position, operand in enumerate(reversed(operands)):
                     if position:
                         stack.append(", ")
                     stack.append((operand, True))
-                stack.append(f"{op}(")
+                stack.append(f"{texts[node]}(")
+        if name is not None and gates[root] is not INPUT:
+            referenced.setdefault(root, name)
     return "".join(pieces)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .graph import Graph, Step
 from .numeric import Number, exact_text, json_number
+from .parse import echo
 
 #: Version of the JSON document; bumped only for incompatible changes.
 SCHEMA_VERSION = 1
@@ -52,7 +54,6 @@ class Result:
     """Everything `backprop grad` computes for one expression at one point."""
 
     expression: str
-    parsed: str
     graph: Graph
     inputs: dict[str, Number]
     values: list
@@ -64,6 +65,12 @@ class Result:
     notes: list[str] = field(default_factory=list)
     #: harmless problems with the input (unused values)
     warnings: list[str] = field(default_factory=list)
+
+    @cached_property
+    def parsed(self) -> str:
+        """The expression fully parenthesised (made on first use: a library caller
+        differentiating in a loop never needs it)."""
+        return echo(self.graph.program)
 
     @property
     def output(self) -> str:

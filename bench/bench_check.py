@@ -24,10 +24,11 @@ import argparse
 import json
 import random
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from common import best_of  # noqa: E402
 
 from micrograd.engine import Value  # noqa: E402
 
@@ -54,7 +55,8 @@ def random_expression(rng: random.Random, size: int) -> str:
 def micrograd_program(expression: str):
     """The expression as a post-order list of (operation, operand indices, text) for micrograd."""
     program = parse(expression)
-    return list(zip(program.ops, program.args, program.texts)), program.statements[-1][1]
+    operations = [gate.name for gate in program.gates]
+    return list(zip(operations, program.args, program.texts)), program.statements[-1][1]
 
 
 def micrograd_gradients(compiled, values: dict[str, float]) -> tuple[float, dict[str, float]]:
@@ -63,9 +65,9 @@ def micrograd_gradients(compiled, values: dict[str, float]) -> tuple[float, dict
     inputs = {name: Value(number) for name, number in values.items()}
     built: list = []
     for operation, operands, text in nodes:
-        if operation == "var":
+        if operation == "input":
             built.append(inputs[text])
-        elif operation == "num":
+        elif operation == "const":
             built.append(float(text))
         elif operation == "add":
             built.append(built[operands[0]] + built[operands[1]])
@@ -107,7 +109,7 @@ def generate(entries: int, questions: int, seed: int, distinct: bool = False):
             compiled.setdefault(expression, micrograd_program(expression))
         else:
             expression = pool[number % questions]
-        names = sorted({text for operation, _args, text in compiled[expression][0] if operation == "var"})
+        names = sorted({text for operation, _args, text in compiled[expression][0] if operation == "input"})
         values = {name: rng.choice((-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0)) for name in names}
         value, gradients = micrograd_gradients(compiled[expression], values)
         claims: dict = {"value": value, "gradients": dict(gradients)}
@@ -120,24 +122,14 @@ def generate(entries: int, questions: int, seed: int, distinct: bool = False):
     return lines, work
 
 
-def best_of(repeats: int, run) -> float:
-    timings = []
-    for _ in range(repeats):
-        start = time.process_time()
-        run()
-        timings.append(time.process_time() - start)
-    return min(timings)
-
-
 def measure(entries: int, questions: int, seed: int, distinct: bool, repeats: int) -> None:
     lines, work = generate(entries, questions, seed, distinct)
     read = best_of(repeats, lambda: list(read_batch(lines, "class.jsonl")))
     answers = list(read_batch(lines, "class.jsonl"))
-    reports = []
     # a fresh Grader each time: every distinct expression is parsed inside the timing
-    grading = best_of(repeats, lambda: reports.append(grade_batch(answers, Grader())))
+    grading = best_of(repeats, lambda: grade_batch(answers, Grader()))
     reference = best_of(repeats, lambda: [micrograd_gradients(compiled, values) for compiled, values in work])
-    summary = reports[-1].summary()
+    summary = grade_batch(answers, Grader()).summary()
     title = "every entry a different expression" if distinct else f"{questions} questions, each answered at its own values"
     print(f"{title}:")
     print(

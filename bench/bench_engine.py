@@ -20,14 +20,14 @@ Run: python bench/bench_engine.py [--inputs 30] [--hidden 100]
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import subprocess
 import sys
-import time
 import tracemalloc
 
-from common import BENCH, PYTHON, QUICK, child_env, close, line
+from common import BENCH, PYTHON, QUICK, best_of, child_env, close, line
 
 sys.path.insert(0, str(BENCH.parent))
 
@@ -85,15 +85,6 @@ def micrograd_run(data, values, layers) -> tuple[dict[str, Value], Value]:
     return weights, loss
 
 
-def best_of(repeat: int, work) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def child(kind: str, inputs: int, hidden: int) -> None:
     """Print the growth of peak memory (MB) for one engine building and differentiating the net."""
     data, values, layers = network(inputs, hidden)
@@ -133,6 +124,7 @@ def main() -> int:
         close(grads[graph.inputs[name]], weights[name].grad) for name in values
     )
     line("same loss and gradients as micrograd", "yes" if agree else "NO")
+    del weights, loss, node_values, grads  # nothing of either engine stays alive (see best_of)
 
     def engine() -> None:
         values_now = graph.forward(values)
@@ -153,10 +145,24 @@ def main() -> int:
     line("micrograd build + backward", f"{reference:.3f} s, {per(reference)}")
     for label, seconds in timings:
         speedup = reference / seconds
-        met = "met" if speedup > 5 else "NOT met"
-        goal = "met" if speedup > 10 else "not yet"
         line(f"backprop {label}", f"{seconds:.3f} s, {per(seconds)}")
-        line("  speed-up over micrograd", f"{speedup:.1f}x (target > 5x: {met}; goal > 10x: {goal})")
+        line("  speed-up over micrograd", f"{speedup:.1f}x")
+    engine_speedup = reference / timings[0][1]
+    line(
+        "engine target (forward + backward > 5x)",
+        f"{'met' if engine_speedup > 5 else 'NOT met'}; goal > 10x: {'met' if engine_speedup > 10 else 'not yet'}",
+    )
+
+    # for the record: the same without the garbage collector, which micrograd's cycles keep busy
+    gc.disable()
+    try:
+        without = best_of(args.repeat, lambda: micrograd_run(data, values, layers))
+        line("without gc: micrograd build + backward", f"{per(without)}")
+        for label, work in (("forward + backward", engine), ("build(text) + forward + backward", parsed_engine)):
+            seconds = best_of(args.repeat, work)
+            line(f"without gc: backprop {label}", f"{per(seconds)} ({without / seconds:.1f}x)")
+    finally:
+        gc.enable()
 
     memory = {}
     for kind in ("micrograd", "backprop"):
@@ -168,8 +174,7 @@ def main() -> int:
     for kind in ("micrograd", "backprop"):
         line(f"peak memory per node, {kind}", f"{memory[kind] * 1024 * 1024 / nodes:.0f} bytes")
     line("  backprop / micrograd", f"{memory['backprop'] / memory['micrograd']:.2f}")
-    met = all(reference / seconds > 5 for _, seconds in timings)
-    return 0 if agree and (met or QUICK) else 1
+    return 0 if agree and (engine_speedup > 5 or QUICK) else 1
 
 
 if __name__ == "__main__":

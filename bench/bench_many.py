@@ -74,7 +74,7 @@ def main() -> int:
     locals_ = graph.local_gradients(node_values)
     grads = graph.backward(locals_)
     start = lap("forward and backward", start)
-    result = Result(expression, "", graph, inputs, node_values, locals_, grads)
+    result = Result(expression, graph, inputs, node_values, locals_, grads)
     console = make_console("never")
     console.file = io.StringIO()
     render_gradients(result, console, max_rows=500)

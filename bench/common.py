@@ -10,6 +10,7 @@ the test suite does that to keep the commands of docs/performance.md honest.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -25,6 +26,25 @@ BENCH = ROOT / "bench"
 CACHE = BENCH / ".cache"
 PYTHON = sys.executable
 QUICK = os.environ.get("BACKPROP_BENCH_QUICK") == "1"
+
+
+def best_of(repeats: int, work) -> float:
+    """The least CPU time of `repeats` runs of work(), each started on a clean heap.
+
+    Python's cyclic garbage collector is part of what an engine costs (micrograd's closures
+    and parent sets make cycles that only it can free), but how much it costs depends on
+    what else is alive: with one graph kept from an earlier run, micrograd's build +
+    backward takes about twice as long. So nothing is kept between runs (the result is
+    dropped at once) and gc.collect() runs before each one, outside the timing: neither
+    side pays for the other's garbage.
+    """
+    timings = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.process_time()
+        work()
+        timings.append(time.process_time() - start)
+    return min(timings)
 
 
 def backprop_command() -> list[str]:

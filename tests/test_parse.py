@@ -96,7 +96,7 @@ def test_deep_nesting_is_iterative():
     program = parse("(" * depth + "x" + ")" * depth)
     assert echo(program) == "x"
     program = parse("tanh(" * depth + "x" + ")" * depth)
-    assert len(program.ops) == depth + 1
+    assert len(program.gates) == depth + 1
 
 
 def test_nesting_limit_is_a_clear_error():

@@ -71,28 +71,45 @@ def _step_lines(result: Result) -> Iterator[str]:
     if result.exact:
         yield from (_dump(result.step_dict(step)) for step in result.steps())
         return
-    graph = result.graph
-    gates = graph.gates
-    rules: dict[tuple, str] = {}  # (gate name, position) -> the rule as a JSON string
+    # Graph.step_rows written out for floats: a 100,000-term sum has 700,000 steps, and
     # writing a float costs more than anything else here, so no float is written twice: a
-    # gate's edges share its upstream gradient, and the first path's running sum is the
-    # contribution itself (unless that is -0.0, which 0.0 + -0.0 turns into 0.0)
-    last_gate, upstream_text = -1, ""
-    for gate, input, position, upstream, local, contribution, accumulated, path, paths in graph.step_rows(
-        result.locals, result.grads
-    ):
-        if gate != last_gate:
-            last_gate, upstream_text = gate, repr(float(upstream))
-        rule = rules.get((gates[gate].name, position))
-        if rule is None:
-            rule = rules[gates[gate].name, position] = _quote(result.rule_text(gate, position))
-        contribution_text = repr(float(contribution))
-        accumulated_text = contribution_text if path == 1 and contribution else repr(float(accumulated))
-        yield (
-            f'{{"gate": {gate}, "input": {input}, "rule": {rule}, "upstream": {upstream_text}, '
-            f'"local": {float(local)!r}, "contribution": {contribution_text}, '
-            f'"accumulated": {accumulated_text}, "path": {path}, "paths": {paths}}}'
-        )
+    # gate's edges share its upstream gradient, and an input's first path's running sum is
+    # the contribution itself (unless that is -0.0, which 0.0 + -0.0 turns into 0.0)
+    graph = result.graph
+    gates, args, needs_grad, fanout = graph.gates, graph.args, graph.needs_grad, graph.fanout
+    grads, locals_ = result.grads, result.locals
+    running = [0.0] * len(gates)
+    running[graph.output] = float(grads[graph.output])
+    seen = [0] * len(gates)
+    rules: dict[tuple, str] = {}  # (gate name, position) -> the rule as a JSON string
+    for i in range(graph.output, -1, -1):
+        operands = args[i]
+        if not operands or not needs_grad[i]:
+            continue
+        upstream = float(grads[i])
+        head = f'{{"gate": {i}, "input": '
+        tail = f', "upstream": {upstream!r}, "local": '
+        name = gates[i].name
+        for position, (j, local) in enumerate(zip(operands, locals_[i])):
+            if not needs_grad[j]:
+                continue
+            rule = rules.get((name, position))
+            if rule is None:
+                rule = rules[name, position] = _quote(result.rule_text(i, position))
+            local = float(local)
+            contribution = upstream * local
+            contribution_text = repr(contribution)
+            path = seen[j] = seen[j] + 1
+            if path == 1 and contribution:
+                running[j] = contribution
+                accumulated_text = contribution_text
+            else:
+                running[j] = accumulated = running[j] + contribution
+                accumulated_text = repr(accumulated)
+            yield (
+                f'{head}{j}, "rule": {rule}{tail}{local!r}, "contribution": {contribution_text}, '
+                f'"accumulated": {accumulated_text}, "path": {path}, "paths": {fanout[j]}}}'
+            )
 
 
 def _grad(result: Result, name: str) -> float:
