@@ -61,7 +61,10 @@ def grad(
     """
     values = dict(values or {})
     graph = build(expression)
-    inputs = {name: read_value(name, values[name], exact) for name in graph.inputs if name in values}
+    missing = [name for name in graph.inputs if name not in values]
+    if missing:
+        raise graph.missing_values(missing, [name for name in values if name not in graph.inputs])
+    inputs = {name: read_value(name, values[name], exact) for name in graph.inputs}
     node_values = graph.forward(inputs, exact)
     locals_ = graph.local_gradients(node_values)
     seed: Number = Fraction(1) if exact else 1.0

@@ -24,16 +24,10 @@ class ParseError(BackpropError):
     """The expression text is not valid; carries the 0-based offset of the problem."""
 
     def __init__(self, message: str, source: str, offset: int) -> None:
-        line, column, text = locate(source, offset)
-        where = position_text(source, line, column)
-        shown = text if len(text) <= 120 else text[max(0, column - 60) : column + 60]
-        caret_at = column - 1 if len(text) <= 120 else min(column - 1, 60)
-        shown = "".join(c if c.isprintable() else "?" for c in shown)  # no raw control bytes
-        located = _("{message} at {where}").format(message=message, where=where)
-        super().__init__(located, detail=f"  {shown}\n  {' ' * caret_at}^")
+        located, detail = place(message, source, offset)
+        super().__init__(located, detail=detail)
         self.offset = offset
-        self.line = line
-        self.column = column
+        self.line, self.column, _text = locate(source, offset)
 
 
 class LimitError(BackpropError):
@@ -46,6 +40,17 @@ class InputError(BackpropError):
 
 class DomainError(BackpropError):
     """A gate was asked for a value outside its domain (log(-1), division by zero, ...)."""
+
+
+def place(message: str, source: str, offset: int) -> tuple[str, str]:
+    """The message with "at column 7" added, and the detail lines: the source line, a caret."""
+    line, column, text = locate(source, offset)
+    where = position_text(source, line, column)
+    shown = text if len(text) <= 120 else text[max(0, column - 60) : column + 60]
+    caret_at = column - 1 if len(text) <= 120 else min(column - 1, 60)
+    shown = "".join(c if c.isprintable() else "?" for c in shown)  # no raw control bytes
+    located = _("{message} at {where}").format(message=message, where=where)
+    return located, f"  {shown}\n  {' ' * caret_at}^"
 
 
 def locate(source: str, offset: int) -> tuple[int, int, str]:

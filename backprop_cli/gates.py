@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Context, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -127,7 +128,12 @@ def _exp(a: Number) -> float:
 def _log(a: Number) -> float:
     if a <= 0:
         raise DomainError(_("log needs a positive input"))
+    if isinstance(a, Fraction):  # 10**-400 is no float, but its log is: take it part by part
+        return math.log(a.numerator) - math.log(a.denominator)
     return math.log(a)
+
+
+_SQRT_CONTEXT = Context(prec=30, Emin=-10**6, Emax=10**6)
 
 
 def _sqrt(a: Number) -> Number:
@@ -137,6 +143,8 @@ def _sqrt(a: Number) -> Number:
         top, bottom = math.isqrt(a.numerator), math.isqrt(a.denominator)
         if top * top == a.numerator and bottom * bottom == a.denominator:
             return Fraction(top, bottom)  # perfect squares stay exact
+        # through Decimal, whose range is wide: sqrt(2e-400) is a float though 2e-400 is not
+        return float((Decimal(a.numerator) / Decimal(a.denominator)).sqrt(_SQRT_CONTEXT))
     return math.sqrt(a)
 
 

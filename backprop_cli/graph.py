@@ -14,7 +14,7 @@ from fractions import Fraction
 from functools import cached_property
 from itertools import chain
 
-from .errors import BackpropError, DomainError, InputError, ParseError, locate, position_text
+from .errors import BackpropError, DomainError, InputError, LimitError, ParseError, locate, place, position_text
 from .gates import CONST, GATES, INPUT, Gate
 from .i18n import _
 from .numeric import ExactBudget, Number, fmt, literal
@@ -134,22 +134,33 @@ class Graph:
         values: list = [None] * len(self.gates)
         missing = [name for name in self.inputs if name not in inputs]
         if missing:
-            first = self.inputs[missing[0]]
-            line, column, _line_text = locate(self.program.source, self.offsets[first])
-            where = position_text(self.program.source, line, column)
-            names = ", ".join(map(short_name, missing[:5]))
-            if len(missing) > 5:
-                names = _("{names} and {count} more").format(names=names, count=len(missing) - 5)
-            raise InputError(
-                _("missing value for {names} (first used at {where}); pass {name}=VALUE").format(
-                    names=names, where=where, name=short_name(missing[0])
-                )
-            )
+            raise self.missing_values(missing)
         for name, node in self.inputs.items():
             values[node] = inputs[name]
         for node, value in zip(self.literals, self._literal_values(exact)):
             values[node] = value
         return values
+
+    def missing_values(self, missing: list[str], unused: list[str] = ()) -> InputError:
+        """The error for inputs without a value; ``unused`` are names given a value that the
+        expression does not use (a typo for a missing one, most likely)."""
+        first = self.inputs[missing[0]]
+        line, column, _line_text = locate(self.program.source, self.offsets[first])
+        where = position_text(self.program.source, line, column)
+        names = ", ".join(map(short_name, missing[:5]))
+        if len(missing) > 5:
+            names = _("{names} and {count} more").format(names=names, count=len(missing) - 5)
+        message = _("missing value for {names} (first used at {where}); pass {name}=VALUE").format(
+            names=names, where=where, name=short_name(missing[0])
+        )
+        if unused:
+            given = ", ".join(map(short_name, unused[:3]))
+            message += _("; a value was given for {given}, which the expression does not use: a typo?").format(
+                given=given
+            )
+        if "e" in missing:
+            message += _("; e is a variable here: for Euler's number write exp(x), not e^x")
+        return InputError(message)
 
     def _literal_values(self, exact: bool) -> list[Number]:
         """The value of every number written in the expression (in the order of
@@ -157,7 +168,16 @@ class Graph:
         evaluate the same graph many times."""
         cache = self.__dict__.setdefault("_literal_cache", {})
         if exact not in cache:
-            cache[exact] = [literal(text, exact) for text in self.literals.values()]
+            try:
+                cache[exact] = [literal(text, exact) for text in self.literals.values()]
+            except LimitError as error:  # point at the number: 1e999, or 1e-400 without --exact
+                for node, text in self.literals.items():
+                    try:
+                        literal(text, exact)
+                    except LimitError:
+                        located, detail = place(error.message, self.program.source, self.offsets[node])
+                        raise LimitError(located, detail=detail) from None
+                raise
         return cache[exact]
 
     def forward(self, inputs: Mapping[str, Number], exact: bool = False) -> list:
@@ -220,8 +240,8 @@ class Graph:
                 for k, j in enumerate(operands):
                     if not -_INF < local[k] < _INF and needs_grad[j]:
                         raise DomainError(
-                            _("the local gradient for input {number} ({rule}) is undefined here").format(
-                                number=k + 1, rule=_(gates[i].rule(k))
+                            _("the local gradient for its input {number}, {name} ({rule}), is undefined here").format(
+                                number=k + 1, name=self.labels[j], rule=_(gates[i].rule(k))
                             )
                         )
                 locals_[i] = local

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Context, Decimal
 from fractions import Fraction
 
 from .errors import InputError, LimitError
@@ -69,6 +70,11 @@ def literal(text: str, exact: bool) -> Number:
     value = float(text)
     if not math.isfinite(value):
         check_finite(value, _("number {text!r}").format(text=text))  # raises
+    if value == 0 and any(digit in "123456789" for digit in re.split("[eE]", text)[0]):
+        raise LimitError(
+            _("number {text!r} is too small for a floating-point number (it would be read as 0); "
+              "use --exact").format(text=text)
+        )
     return value
 
 
@@ -133,6 +139,19 @@ def fmt(value: Number, digits: int = 6) -> str:
         mantissa, exponent = text.split("e")
         text = f"{mantissa}e{int(exponent)}"
     return text
+
+
+def approx(value: Number, digits: int = 6) -> str:
+    """An exact value as a decimal approximation: fmt of its float, or, for fractions
+    beyond a float's range (10**400, 10**-400), the same digits read through Decimal."""
+    number = to_float(value)
+    if isinstance(value, Fraction) and (math.isinf(number) or (number == 0 and value)):
+        context = Context(prec=digits, Emin=-(10**6), Emax=10**6)
+        mantissa, exponent = f"{context.divide(Decimal(value.numerator), Decimal(value.denominator)):e}".split("e")
+        if "." in mantissa:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exponent)}"
+    return fmt(number, digits)
 
 
 def json_number(value: Number) -> float | int:

@@ -19,8 +19,8 @@ Precedence follows Python: ``**`` binds tighter than unary minus on its left
 
 from __future__ import annotations
 
+import difflib
 import re
-import sys
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -260,10 +260,7 @@ def parse(source: str) -> Program:
                 expect_operand = False
             elif kind == "call":
                 if text not in GATES:
-                    message = _("unknown function {name!r} (known: {known})").format(
-                        name=short_name(text), known=", ".join(sorted(GATES))
-                    )
-                    raise ParseError(message, source, match.start(kind))
+                    raise ParseError(_unknown_function(text), source, match.start(kind))
                 push((_CALL, 0, [text, 1], match.start(kind)))
                 open_parens += 1
                 text = "("
@@ -369,8 +366,7 @@ def parse(source: str) -> Program:
         elif text == "=":
             raise ParseError(_misplaced_equals(), source, match.start(kind))
         else:
-            message = _("missing operator before {found} (write 2*x, not 2x)").format(found=_describe(text))
-            raise ParseError(message, source, match.start(kind))
+            raise ParseError(_missing_operator(kind, text, previous), source, match.start(kind))
         previous = text
 
     if not program.statements:
@@ -390,6 +386,39 @@ def _assign(program: Program, name: str, offset: int, root: int) -> None:
             program.offsets[program.inputs[name]],
         )
     program.names[name] = root
+
+
+#: names other tools and textbooks use for our gates
+_SYNONYMS = {"ln": "log", "sigma": "sigmoid", "logistic": "sigmoid", "maximum": "max", "minimum": "min", "fabs": "abs"}
+
+
+def _unknown_function(name: str) -> str:
+    known = ", ".join(sorted(GATES))
+    meant = _SYNONYMS.get(name.lower()) or (name.lower() if name.lower() in GATES else None)
+    if meant is None:
+        close = difflib.get_close_matches(name, list(GATES), n=1, cutoff=0.75)
+        meant = close[0] if close else None
+    if meant:
+        return _("unknown function {name!r}: did you mean {meant!r}? (known: {known})").format(
+            name=short_name(name), meant=meant, known=known
+        )
+    return _("unknown function {name!r} (known: {known})").format(name=short_name(name), known=known)
+
+
+def _missing_operator(kind: str, text: str, previous: str) -> str:
+    """Two operands side by side: name the fix for what was written."""
+    if kind == "assign":  # 'q = x*2 f = q + 1'
+        return _("missing ';' or line break before {found} (statements are separated by ';' or new lines)").format(
+            found=repr(text)
+        )
+    found = _describe(text)
+    if kind in ("num", "name", "call") and previous not in ("", ")"):
+        right = f"{text}(...)" if kind == "call" else text
+        left, right = short_name(previous), short_name(right)
+        return _("missing operator before {found} (write {left}*{right} to multiply)").format(
+            found=found, left=left, right=right
+        )
+    return _("missing operator before {found} (write * to multiply: 2*x, (a)*(b))").format(found=found)
 
 
 def _is_a_function(name: str) -> str:

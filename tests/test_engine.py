@@ -246,3 +246,51 @@ def test_result_to_dict():
     first = doc["backward"][0]
     assert (first["upstream"], first["local"], first["contribution"]) == (1, -4, -4)
     assert first["rule"] == "mul: other input"
+
+
+def test_finite_differences_hold_on_strongly_curved_functions():
+    # d/dx x**n at x = 1 is n; a fixed step of 1e-6 misses it by about n**3 * 1e-12 / 6 (1.3 here)
+    text = "x" + "*x" * 19_999
+    result = grad(text, {"x": 1}, check=True)
+    assert result.gradients["x"] == 20_000
+    assert result.check.method == "finite-difference" and result.check.ok and not result.check.skipped
+
+
+def test_finite_differences_still_catch_a_wrong_gradient():
+    from backprop_cli.verify import finite_difference_check
+
+    result = grad("x" + "*x" * 1999, {"x": 1})
+    wrong = list(result.grads)
+    wrong[result.graph.inputs["x"]] = 2000 * 1.01  # 1% off
+    assert not finite_difference_check(result.graph, result.inputs, wrong, has_kinks=False).ok
+
+
+def test_exact_values_beyond_float_range():
+    # log(10**-400) = -400 ln 10 and sqrt(2e-400) = sqrt(2) * 1e-200: both are floats though x is not
+    result = grad("log(x)", {"x": "1e-400"}, exact=True)
+    assert math.isclose(result.value, -400 * math.log(10))
+    assert result.gradients["x"] == Fraction(10**400)
+    result = grad("sqrt(x)", {"x": "2e-400"}, exact=True)
+    assert math.isclose(result.value, math.sqrt(2) * 1e-200)
+    # a gradient of -10**400 cannot be compared as a float: the check says so instead of failing
+    result = grad("1/x", {"x": "1e-200"}, exact=True, check=True)
+    assert result.gradients["x"] == -(10**400)
+    assert result.check.skipped and result.check.ok and "beyond the range of a float" in result.check.note
+
+
+def test_numbers_that_underflow_a_float_are_errors():
+    with pytest.raises(LimitError, match="too small for a floating-point number"):
+        grad("1/x", {"x": "1e-400"})
+    with pytest.raises(LimitError, match=r"'1e-400' is too small .* at column 3"):
+        grad("x*1e-400", {"x": 1})
+    assert grad("x*0e-400 + x", {"x": 2}).gradients["x"] == 1  # a zero written with an exponent is fine
+    assert grad("x*1e-400", {"x": 1}, exact=True).gradients["x"] == Fraction(1, 10**400)
+
+
+def test_approximations_of_huge_exact_values():
+    from backprop_cli.numeric import approx
+
+    assert approx(Fraction(-(10**400))) == "-1e400"
+    assert approx(Fraction(1, 10**400)) == "1e-400"
+    assert approx(Fraction(123456789 * 10**500)) == "1.23457e508"
+    assert approx(Fraction(2, 3)) == "0.666667"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..gates import CONST
 from ..i18n import _
-from ..numeric import fmt, to_float
+from ..numeric import approx, fmt
 from ..result import Result
 
 #: Longest LaTeX of one derivative written into a table cell.
@@ -183,7 +183,7 @@ def _gradient_table(result: Result, names: list[str], derivatives: dict[str, str
         gradient = result.grads[node]
         row: list[Cell] = [(partial(out, name),), (Num(fmt(gradient, digits)),)]
         if result.exact:
-            row.append((Num(fmt(to_float(gradient), digits)),))
+            row.append((Num(approx(gradient, digits)),))
         item = check.get(name)
         if item is not None:
             latex = derivatives.get(name)

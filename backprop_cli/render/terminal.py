@@ -6,7 +6,7 @@ from itertools import islice
 
 from ..gates import CONST
 from ..i18n import _
-from ..numeric import fmt, to_float
+from ..numeric import approx, fmt
 from ..result import Result
 from .console import print_title, table_box
 
@@ -124,7 +124,7 @@ def render_gradients(
         gradient = result.grads[node]
         row = [f"d{out}/d{name}", f"[red]{num(gradient)}[/]"]
         if result.exact:
-            row.append(fmt(to_float(gradient), digits))
+            row.append(approx(gradient, digits))
         item = check.get(name)
         if item is not None:
             symbolic = item.symbolic or ""
