@@ -7,13 +7,13 @@ forward pass for values, the backward pass for gradients) within a tolerance.
 A wrong claim is explained by recomputing with one rule swapped and comparing again. There is
 one mechanism: copy the local gradients of ``Graph.local_gradients``, replace one gate's
 entries by a classic wrong rule (a minus sign dropped, a local gradient left out (taken as 1),
-the gate's output used as its local gradient, a mul gate that does not swap, a max gate that
-routes to the wrong input, a fan-out node that keeps one path instead of adding them all),
-rerun ``Graph.backward`` and see whether the claim comes out (a swap whose linear estimate is
-far from the claim is not run). The rows of the backward pass (``Graph.steps``) give the local-only
-values (the chain rule not applied), and the same tokens re-read with other parentheses
-explain wrong values. The first mistake that reproduces the claim, in the order of ``CODES``,
-is the diagnosis.
+the gate's output used as its local gradient (a sigmoid or tanh written out in primitive gates
+counts as one gate), a mul gate that does not swap, a max gate that routes to the wrong input,
+a fan-out node that keeps one path instead of adding them all), rerun ``Graph.backward`` and
+see whether the claim comes out (a swap whose linear estimate is far from the claim is not
+run). The rows of the backward pass (``Graph.steps``) give the local-only values (the chain
+rule not applied), and the same tokens re-read with other parentheses explain wrong values.
+The first mistake that reproduces the claim, in the order of ``CODES``, is the diagnosis.
 
 SymPy is not needed to grade: ``verify=True`` adds its cross-check per entry.
 """
@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from .api import read_value
 from .errors import BackpropError, InputError
-from .gates import CONST, INPUT
+from .gates import CONST, GATES, INPUT
 from .graph import Graph
 from .i18n import _
 from .numeric import Number, fmt, json_number, parse_number
@@ -366,7 +366,7 @@ def _read_jsonl(lines: Iterable[str]) -> Iterator[Entry]:
             yield Entry(fallback, line=number, error=error.message)
             continue
         if not isinstance(record, dict):
-            yield Entry(fallback, line=number, error=_("expected a JSON object {{...}} per line"))
+            yield Entry(fallback, line=number, error=_("expected a JSON object {...} per line"))
             continue
         yield entry_from_fields(record, number, fallback)
 
@@ -882,6 +882,10 @@ def mutations(
             swap(i, (values[args[i][0]], values[args[i][1]]))
         elif code == "output-as-local-grad" and len(local) == 1:
             swap(i, (values[i],))
+        elif code == "output-as-local-grad" and name in ("div", "pow"):
+            written = _written_out(graph, values, i)
+            if written is not None:
+                found.extend(_output_as_local_grad_written_out(graph, values, locals_, i, *written))
         elif code == "max-routing" and name in ("max", "min"):
             count = len(local)
             for k in range(count):
@@ -891,6 +895,138 @@ def mutations(
         elif code == "max-routing" and name == "relu":  # relu is max(0, a): to a, or to the constant 0
             swap(i, (1.0 - local[0],), (0,))
     return found
+
+
+def _terms(terms: Iterable[tuple[int, float | None]]) -> tuple:
+    """Terms of a sum in one order, whatever order they were written in."""
+    return tuple(sorted(terms, key=repr))
+
+
+#: A sigmoid or tanh written out in primitive gates, as its numerator and denominator: each a sum of
+#: terms, a term (sign, c) being sign * exp(c*z), or sign * 1 for c = None (a power -1 has numerator 1).
+#: (exp(z) / (1 + exp(z)) is left out: there s is also the numerator's path alone, which
+#: missed-accumulation, coming first, reports.)
+WRITTEN_OUT = {
+    (_terms(numerator), _terms(denominator)): gate
+    for numerator, denominator, gate in (
+        ([(1, None)], [(1, None), (1, -1.0)], "sigmoid"),  # 1 / (1 + exp(-z))
+        ([(1, 1.0), (-1, -1.0)], [(1, 1.0), (1, -1.0)], "tanh"),  # (exp(z) - exp(-z)) / (exp(z) + exp(-z))
+        ([(1, None), (-1, -2.0)], [(1, None), (1, -2.0)], "tanh"),  # (1 - exp(-2z)) / (1 + exp(-2z))
+        ([(1, 2.0), (-1, None)], [(1, 2.0), (1, None)], "tanh"),  # (exp(2z) - 1) / (exp(2z) + 1)
+    )
+}
+
+
+def _written_out(graph: Graph, values: list, top: int) -> tuple[str, list[tuple[int, int, int]]] | None:
+    """The gate (sigmoid, tanh) that the primitive gates ending at div or pow node ``top`` compute, and
+    the edges (gate, position, z) by which its argument z enters them; None when they compute something else.
+
+    Every node between z and ``top`` must feed that sub-graph only, so that the gradient reaching z
+    through those edges is the gradient through the written-out gate and nothing else.
+    """
+    args, needs_grad = graph.args, graph.needs_grad
+    first, second = args[top]
+    if graph.gates[top].name == "pow":  # (1 + exp(-z)) ** -1
+        if needs_grad[second] or values[second] != -1:
+            return None
+        numerator: tuple | None = (_terms([(1, None)]), [])
+        denominator = _exp_sum(graph, values, first)
+    else:
+        numerator = _exp_sum(graph, values, first)
+        denominator = _exp_sum(graph, values, second)
+    if numerator is None or denominator is None:
+        return None
+    kind = WRITTEN_OUT.get((numerator[0], denominator[0]))
+    edges = numerator[1] + denominator[1]
+    if kind is None or not edges:
+        return None
+    z = edges[0][2]
+    if not needs_grad[z] or any(not _same(graph, values, z, other) for _gate, _position, other in edges[1:]):
+        return None
+    return kind, edges
+
+
+def _exp_sum(graph: Graph, values: list, node: int) -> tuple[tuple, list[tuple[int, int, int]]] | None:
+    """``node`` as a sum of at most two terms 1 or exp(c*z): its terms (sign, c or None), sorted, and for
+    each exp(c*z) the edge (gate, position, z) into z; None when it is not such a sum."""
+    gates, args, fanout = graph.gates, graph.args, graph.fanout
+    name = gates[node].name
+    if name in ("add", "sub"):
+        if fanout[node] != 1:
+            return None
+        operands = list(zip((1, 1 if name == "add" else -1), args[node]))
+    else:
+        operands = [(1, node)]
+    terms, edges = [], []
+    for sign, operand in operands:
+        if not graph.needs_grad[operand]:
+            if values[operand] != 1:
+                return None
+            terms.append((sign, None))
+            continue
+        term = _exp_term(graph, values, operand)
+        if term is None:
+            return None
+        coefficient, edge = term
+        terms.append((sign, coefficient))
+        edges.append(edge)
+    return _terms(terms), edges
+
+
+def _exp_term(graph: Graph, values: list, node: int) -> tuple[float, tuple[int, int, int]] | None:
+    """exp(c*z) (exp(z), exp(-z), exp(2*z), ...): c and the edge (gate, position, z) into z."""
+    gates, args, fanout, needs_grad = graph.gates, graph.args, graph.fanout, graph.needs_grad
+    if gates[node].name != "exp" or fanout[node] != 1:
+        return None
+    (inner,) = args[node]
+    name = gates[inner].name
+    if fanout[inner] == 1 and name == "neg":
+        return -1.0, (inner, 0, args[inner][0])
+    if fanout[inner] == 1 and name == "mul":
+        left, right = args[inner]
+        if not needs_grad[left] and needs_grad[right]:
+            return float(values[left]), (inner, 1, right)
+        if not needs_grad[right] and needs_grad[left]:
+            return float(values[right]), (inner, 0, left)
+    return 1.0, (node, 0, inner)
+
+
+def _same(graph: Graph, values: list, first: int, second: int) -> bool:
+    """True when two nodes compute the same thing: the same gates over the same inputs and constants."""
+    gates, args, needs_grad = graph.gates, graph.args, graph.needs_grad
+    pending = [(first, second)]
+    while pending:
+        a, b = pending.pop()
+        if a == b:
+            continue
+        if not needs_grad[a] and not needs_grad[b]:
+            if values[a] != values[b]:
+                return False
+            continue
+        # (an input is one node however often it is used: two different nodes that need gradients
+        # compute the same thing only through the same gate over the same operands)
+        if gates[a] is not gates[b] or gates[a] is INPUT or len(args[a]) != len(args[b]):
+            return False
+        pending.extend(zip(args[a], args[b]))
+    return True
+
+
+def _output_as_local_grad_written_out(
+    graph: Graph, values: list, locals_: list[tuple], top: int, kind: str, edges: list[tuple[int, int, int]]
+) -> list[Mutation]:
+    """The written-out sigmoid or tanh at ``top`` with its output as its local gradient: every edge into
+    its argument z scaled by output / (its true local gradient), which scales d top / d z the same way."""
+    output = values[top]
+    local = output * (1 - output) if kind == "sigmoid" else 1 - output * output
+    if local == 0:
+        return []  # saturated: the gradient through the gate is 0, and no scaling turns it into the output
+    ratio = output / local
+    changed: dict[int, tuple] = {}
+    for gate, position, _z in edges:
+        current = changed.get(gate, locals_[gate])
+        changed[gate] = _replaced(current, position, current[position] * ratio)
+    reaches = tuple(dict.fromkeys(z for _gate, _position, z in edges))
+    return [Mutation("output-as-local-grad", top, tuple(changed.items()), reaches, (kind, edges[0][2]))]
 
 
 def _missed_accumulation(graph: Graph, locals_: list[tuple], near: list[bool] | None = None) -> list[Mutation]:
@@ -983,6 +1119,18 @@ class _Pass:
     def rule(self, gate: int, position: int) -> str:
         return f"{self.graph.gates[gate].name}: {_(self.graph.gates[gate].rule(position))}"
 
+    def gate_label(self, mutation: Mutation) -> str:
+        """The gate a mutation swapped a rule of: its label, or for a sigmoid or tanh written out in
+        primitive gates, the gate they compute (``sigmoid(x * y)`` for 1/(1+exp(-(x*y))))."""
+        if mutation.code != "output-as-local-grad" or not mutation.detail:
+            return self.label(mutation.node)
+        kind, z = mutation.detail
+        argument = self.label(z)
+        gate = self.graph.gates[z]
+        if gate.symbol and len(self.graph.args[z]) == 2 and argument.startswith("(") and argument.endswith(")"):
+            argument = argument[1:-1]  # as the echo writes a call: sigmoid(x * y), not sigmoid((x * y))
+        return f"{kind}({argument})"
+
     def rows_into(self, node: int) -> list[tuple[int, int, int]]:
         """(row, gate, position) of the backward-pass rows that add into ``node``; rows count from 1."""
         return self.question.rows_into(self.locals, self.grads).get(node, [])
@@ -1024,6 +1172,8 @@ class _Pass:
     def diagnose(self, claim: Claim, target: int, expected: Number) -> Diagnosis:
         """The first mistake in the order of CODES that reproduces the claim.
 
+        One exception: once a value claim is explained by another reading of the expression
+        (precedence), a gradient claim that reading gives is precedence before anything else.
         A candidate within the tolerance of the claim wins at once; one that the claim rounds
         (see ``rounds``: a mistake, then rounded) is kept in case nothing closer turns up.
         """
@@ -1032,7 +1182,12 @@ class _Pass:
         precision = written_precision(claim.text) if claimed != 0 else 0.0
         weak: _Candidate | None = None
         chosen: _Candidate | None = None
-        for candidate in self.candidates(claim, target, expected, precision):
+        if self._misread is not None and claim.kind in _GRADIENT_KINDS:
+            # a value of this entry came from another reading: a gradient of that same reading is
+            # the same misreading, whatever swapped rule happens to give the number too
+            chosen = next((found for found in self.precedence(claim) if close(claimed, found.value)), None)
+        candidates = self.candidates(claim, target, expected, precision) if chosen is None else ()
+        for candidate in candidates:
             if close(claimed, candidate.value):
                 chosen = candidate
                 break
@@ -1077,7 +1232,7 @@ class _Pass:
                     break  # a huge graph: the remaining mistakes of this kind are not tried
                 grads = self.mutated(mutation)
                 if grads is not None:
-                    yield _Candidate(code, grads[target], self.label(mutation.node), self._explainer(mutation, target))
+                    yield _Candidate(code, grads[target], self.gate_label(mutation), self._explainer(mutation, target))
             if code == "sign" and expected != 0:
                 yield _Candidate(
                     "sign",
@@ -1250,6 +1405,20 @@ class _Pass:
                 b=self.label(right),
                 a_value=fmt(self.values[left]),
                 b_value=fmt(self.values[right]),
+            )
+        if code == "output-as-local-grad" and mutation.detail:
+            kind, _z = mutation.detail
+            output = self.values[node]
+            local = output * (1 - output) if kind == "sigmoid" else 1 - output * output
+            return _(
+                "the gates of {written} compute {gate}, whose output {output} was used as its local gradient; "
+                "the rule is {rule} = {local}"
+            ).format(
+                written=gate,
+                gate=self.gate_label(mutation),
+                output=fmt(output),
+                rule=f"{kind}: {_(GATES[kind].rule(0))}",
+                local=fmt(local),
             )
         if code == "output-as-local-grad":
             return _(

@@ -179,6 +179,77 @@ def test_output_as_local_gradient_sigmoid():
     assert diagnosed(NEURON, NEURON_VALUES, "grad", "x1", f"{-3 * S:.4f}").code == "output-as-local-grad"
 
 
+WRITTEN_OUT_NEURON = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
+
+
+def test_output_as_local_gradient_sigmoid_written_out_in_primitive_gates():
+    # the same neuron with the sigmoid as 1/(1+exp(-z)): s = 0.7311 taken as the local gradient of
+    # the whole chain from z to s gives dw0 = x0 * s = -s, dx0 = w0 * s = 2s, dw2 = s (1 x s); the
+    # right answers are -s(1-s), 2s(1-s), s(1-s)
+    verdicts = grade(
+        WRITTEN_OUT_NEURON, NEURON_VALUES, ("grad", "w0", "-0.7311"), ("grad", "x0", "1.4621"), ("grad", "w2", "0.7311")
+    )
+    assert [v.expected for v in verdicts] == pytest.approx([-DS, 2 * DS, DS])
+    assert [v.diagnosis.code for v in verdicts] == ["output-as-local-grad"] * 3
+    found = verdicts[0].diagnosis
+    assert found.node.startswith("sigmoid(") and found.node == verdicts[2].diagnosis.node
+    assert f"output {S:.6f} was used as its local gradient" in found.message
+    assert f"s*(1-s) = {DS:.6f}" in found.message
+    # with a short argument the node is named as the gate version would be: sigmoid(x * y)
+    # z = 1.5, s = 1/(1+e^-1.5) = 0.8176: dx = y s = 2.4527 with s as the local gradient
+    s = 1 / (1 + math.exp(-1.5))
+    found = diagnosed("1/(1+exp(-(x*y)))", {"x": 0.5, "y": 3}, "grad", "x", f"{3 * s:.4f}")
+    assert (found.code, found.node) == ("output-as-local-grad", "sigmoid(x * y)")
+    assert found.message.startswith("the gates of (1 / (1 + exp(-(x * y)))) compute sigmoid(x * y)")
+
+
+@pytest.mark.parametrize(
+    "expression, gate",
+    [
+        ("1/(exp(-(x*y))+1)", "sigmoid(x * y)"),
+        ("1/(1+exp(-1*(x*y)))", "sigmoid(x * y)"),
+        ("1/(1+exp((x*y)*-1))", "sigmoid(x * y)"),
+        ("(1+exp(-(x*y)))**-1", "sigmoid(x * y)"),
+        ("u = x*y; f = 1/(1+exp(-u))", "sigmoid(u)"),
+    ],
+)
+def test_output_as_local_gradient_sigmoid_written_out_variants(expression, gate):
+    s = 1 / (1 + math.exp(-1.5))  # z = x*y = 1.5; dx = y s(1-s) = 0.4474, with s instead 3s = 2.4527
+    verdict = one(expression, {"x": 0.5, "y": 3}, "grad", "x", f"{3 * s:.4f}")
+    assert verdict.expected == pytest.approx(3 * s * (1 - s))
+    assert (verdict.diagnosis.code, verdict.diagnosis.node) == ("output-as-local-grad", gate)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "(exp(x*y)-exp(-(x*y)))/(exp(x*y)+exp(-(x*y)))",
+        "(exp(x*y)-exp(-(x*y)))/(exp(-(x*y))+exp(x*y))",
+        "(1-exp(-2*(x*y)))/(1+exp(-2*(x*y)))",
+        "(exp(2*(x*y))-1)/(exp(2*(x*y))+1)",
+    ],
+)
+def test_output_as_local_gradient_tanh_written_out(expression):
+    t = math.tanh(0.75)  # z = x*y = 0.75 at x = 0.25, y = 3: dx = 3(1 - t^2) = 1.2965; with t instead 3t = 1.9051
+    verdict = one(expression, {"x": 0.25, "y": 3}, "grad", "x", f"{3 * t:.4f}")
+    assert verdict.expected == pytest.approx(3 * (1 - t * t))
+    assert (verdict.diagnosis.code, verdict.diagnosis.node) == ("output-as-local-grad", "tanh(x * y)")
+    assert f"tanh: 1-t^2 = {1 - t * t:.6f}" in verdict.diagnosis.message
+
+
+def test_written_out_sigmoid_only_when_nothing_else_uses_its_gates():
+    # e = exp(-x) also feeds "+ e": scaling the edge into x would scale that path too, so the chain
+    # is not one sigmoid gate. At x = 1: df/dx = s(1-s) - e^-1 = -0.1713, and that path scaled by
+    # s / (s(1-s)) = 1/(1-s) would give -0.6371
+    s, e = S, math.exp(-1)
+    verdict = one("e = exp(-x); f = 1/(1+e) + e", {"x": 1}, "grad", "x", f"{(DS - e) / (1 - s):.4f}")
+    assert verdict.expected == pytest.approx(DS - e)
+    assert verdict.diagnosis.code != "output-as-local-grad"
+    # exp(z)/(1+exp(z)) is the sigmoid too, but there s is the numerator's path alone (d/dz e^z
+    # over 1 + e^z): leaving out the denominator's path, missed-accumulation, comes first
+    assert diagnosed("exp(z)/(1+exp(z))", {"z": 1}, "grad", "z", f"{S:.4f}").code == "missed-accumulation"
+
+
 def test_output_as_local_gradient_tanh_not_exp():
     t = math.tanh(0.5)
     found = diagnosed("tanh(x)*y", {"x": 0.5, "y": 2}, "grad", "x", f"{2 * t:.5f}")  # t instead of 1 - t^2
@@ -234,6 +305,23 @@ def test_precedence_mission_sigmoid_written_without_parentheses():
     verdicts = grade("1 / 1 + exp(-z)", {"z": 1}, ("grad", "z", f"{DS:.4f}"), ("value", "", f"{S:.4f}"))
     assert [v.diagnosis.code for v in verdicts] == ["precedence", "precedence"]
     assert verdicts[0].expected == pytest.approx(-math.exp(-1))
+
+
+def test_precedence_comes_first_for_the_gradient_of_the_misread_value():
+    # the written-out neuron read as 1/1 + exp(-z): the value is 1 + e^-1 = 1.3679, and its gradient
+    # for w0 is -e^-z * x0 = e^-1 = 0.3679 (z = 1, x0 = -1). That number is also what leaving out the
+    # div gate's local gradient gives (d/dw0 of the denominator 1 + e^-z), but once the value is
+    # explained by the misreading, its gradient is the same misreading
+    verdicts = grade(
+        WRITTEN_OUT_NEURON, NEURON_VALUES, ("value", "", f"{1 + math.exp(-1):.4f}"), ("grad", "w0", f"{math.exp(-1):.4f}")
+    )
+    assert [v.diagnosis.code for v in verdicts] == ["precedence", "precedence"]
+    assert verdicts[1].diagnosis.node == verdicts[0].diagnosis.node == "(1+exp(-(w0*x0+w1*x1+w2)))"
+    # alone, without a misread value, the gradient keeps the order of the codes
+    assert diagnosed(WRITTEN_OUT_NEURON, NEURON_VALUES, "grad", "w0", f"{math.exp(-1):.4f}").code == "missing-local"
+    # a gradient the misreading does not give is diagnosed as usual: dw0 = -0.1966, so 0.1966 is a sign
+    verdicts = grade(WRITTEN_OUT_NEURON, NEURON_VALUES, ("value", "", "1.3679"), ("grad", "w0", f"{DS:.4f}"))
+    assert [v.diagnosis.code for v in verdicts] == ["precedence", "sign"]
 
 
 def test_precedence_parentheses_dropped():
@@ -335,10 +423,10 @@ def test_batch_jsonl_with_malformed_entries_mixed_in():
     errors = {entry.id: entry.error for entry in report.entries}
     assert errors["alice"] is None and errors["gus"] is None
     assert "not valid JSON" in errors["line 2"]
-    assert "JSON object" in errors["line 4"]
+    assert errors["line 4"] == "expected a JSON object {...} per line"  # the braces as written, not {{...}}
     assert "expression" in errors["bob"]
     assert "column" in errors["carol"]  # the parse error says where
-    assert "missing value for y, z" in errors["dan"]
+    assert "missing value" in errors["dan"] and "y, z" in errors["dan"]
     assert "unknown key 'gradient'" in errors["erin"]
     assert "must be a number" in errors["fay"]
     assert [entry.line for entry in report.entries] == [1, 2, 4, 5, 6, 7, 8, 9, 10]
@@ -603,6 +691,9 @@ def test_precedence_names_the_group_with_its_parentheses():
         ("(x * (d)**2) + d", {"x": 2, "d": -0.5}),  # a constant exponent: its local gradient is log(-0.5)
         ("max(x, y*2, x*y) * tanh(x) + sigmoid(x - y)", {"x": 0.5, "y": -1.5}),
         ("log(x*x+1) * exp(x*y) / (1 + relu(y))", {"x": 2, "y": 0.5}),
+        # sigmoid and tanh written out in primitive gates (their whole chain's local gradient swapped)
+        ("1/(1+exp(-(x*y))) * ((exp(x)-exp(-x))/(exp(x)+exp(-x)))", {"x": 0.5, "y": -1.5}),
+        ("u = x*y + x; f = (1+exp(-1*u))**-1 + (1-exp(-2*u))/(1+exp(-2*u))", {"x": 0.5, "y": 2}),
     ],
 )
 def test_the_estimate_of_a_swap_is_its_backward_pass(expression, values):

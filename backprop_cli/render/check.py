@@ -163,7 +163,7 @@ def junit_xml(report: Report) -> str:
             continue
         for verdict in entry.verdicts:
             claim = verdict.claim
-            case = ET.SubElement(suite, "testcase", classname=entry.id, name=f"{claim.kind} {claim.name}")
+            case = ET.SubElement(suite, "testcase", classname=entry.id, name=f"{claim.kind} {verdict.name}")
             if verdict.ok:
                 continue
             found = verdict.diagnosis
