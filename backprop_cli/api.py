@@ -77,9 +77,15 @@ def grad(
     notes += kinks
     if exact:
         notes += _float_fallbacks(graph, node_values)
-    unused = [name for name in values if name not in graph.inputs]
+    # a value for a name the program assigns ("x = y + 1") is not an input either: say which case it is
     warnings = [
-        _("value given for {name!r}, which the expression does not use").format(name=name) for name in unused
+        (
+            _("{name!r} is computed by the program, so the value given for it is ignored")
+            if name in graph.names
+            else _("value given for {name!r}, which the expression does not use")
+        ).format(name=name)
+        for name in values
+        if name not in graph.inputs
     ]
 
     result = Result(

@@ -205,7 +205,6 @@ def read_values(assignments: list[str], values_file: str | None, stdin_used: lis
         given[name] = value
     values.update(given)  # arguments win over the values file
     return values
-    return values
 
 
 def _unique_keys(pairs: list) -> dict:
@@ -220,12 +219,37 @@ def _unique_keys(pairs: list) -> dict:
     return result
 
 
-def wrt_names(wrt: str | None, graph) -> list[str] | None:
-    if wrt is None:
+def given(ctx: typer.Context, name: str) -> bool:
+    """Whether the user set the option ``name`` (by its parameter name), rather than leaving its default."""
+    source = ctx.get_parameter_source(name)  # by name: its enum lives in Typer's private copy of Click
+    return source is not None and source.name != "DEFAULT"
+
+
+def split_wrt(options: list[str] | None) -> list[str] | None:
+    """The names of --wrt, given once or more, each a name or a comma list ("--wrt w,b" is
+    "--wrt w --wrt b"), in order; None when --wrt is not given. A name given twice is an error
+    rather than merged: `--wrt w,w` is more often a typo for `w,b` than a wish."""
+    if not options:
         return None
     from .i18n import _
 
-    names = [name.strip() for name in wrt.split(",") if name.strip()]
+    names: list[str] = []
+    for option in options:
+        for name in (part.strip() for part in option.split(",")):
+            if not name:
+                continue
+            if name in names:
+                raise InputError(_("--wrt names {name!r} twice: give each variable once").format(name=name))
+            names.append(name)
+    return names
+
+
+def wrt_names(wrt: list[str] | None, graph) -> list[str] | None:
+    names = split_wrt(wrt)
+    if names is None:
+        return None
+    from .i18n import _
+
     known = list(graph.inputs) + list(graph.names)
     for name in names:
         if name not in known:
@@ -238,18 +262,19 @@ def wrt_names(wrt: str | None, graph) -> list[str] | None:
 
 @app.command(cls=ExpressionCommand)
 def grad(
+    ctx: typer.Context,
     expression: str = typer.Argument(..., metavar="EXPR", help="Expression or staged program ('q = x + y; f = q * z'); '-' reads standard input."),
     assignments: list[str] | None = typer.Argument(None, metavar="[NAME=VALUE]...", help="Values of the variables, e.g. x=-2 y=5 z=-4 (fractions like 11/5 too)."),
     values_file: str | None = typer.Option(None, "--values", metavar="FILE", help="JSON object of name -> number; '-' reads standard input."),
-    json_out: bool = typer.Option(False, "--json", help="Print the JSON document (docs/json.md) instead of tables."),
-    output_format: GradFormat = typer.Option(GradFormat.text, "--format", help="text (Rich tables), json, markdown (GitHub tables) or latex (tabular)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the JSON document (docs/json.md) instead of tables (the same as --format json)."),
+    output_format: GradFormat = typer.Option(GradFormat.text, "--format", help="text (Rich tables), json, markdown (GitHub tables) or latex (tabular); not with --json."),
     explain: bool = typer.Option(False, "--explain", help="After the tables, narrate the forward and backward pass in words."),
     no_check: bool = typer.Option(False, "--no-check", help="Skip the SymPy cross-check (faster; SymPy is not even imported)."),
     check_method: CheckMethod = typer.Option(CheckMethod.auto, "--check-method", help="auto: SymPy for small graphs, finite differences for large ones."),
     exact: bool = typer.Option(False, "--exact", help="Exact fractions where the gates allow it (2.2 is 11/5)."),
     digits: int = typer.Option(6, "--digits", min=1, max=17, help="Significant digits shown (JSON always has full precision)."),
-    wrt: str | None = typer.Option(None, "--wrt", metavar="A,B", help="Only these gradients in the summary (inputs or named intermediates)."),
-    summary: bool = typer.Option(False, "--summary", help="Only the value and gradients: no forward/backward tables (JSON: no nodes/backward lists)."),
+    wrt: list[str] | None = typer.Option(None, "--wrt", metavar="A,B", help="Only these gradients in the summary (inputs or named intermediates); a comma list, or repeat --wrt."),
+    summary: bool = typer.Option(False, "--summary", help="Only the value and gradients: no forward/backward tables (JSON: no nodes/backward lists); text and JSON only."),
     max_rows: int = typer.Option(500, "--max-rows", min=0, help="Rows shown per table; 0 shows all."),
     color: Color = typer.Option(Color.auto, "--color", help="auto: colour and box drawing only on a terminal; NO_COLOR is honoured."),
     lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
@@ -270,11 +295,17 @@ def grad(
     from .i18n import _, set_language
     from .render.console import make_console
 
-    if json_out:
-        output_format = GradFormat.json
     stdin_used: list[bool] = []
     try:
         set_language(lang)
+        if json_out and given(ctx, "output_format") and output_format is not GradFormat.json:
+            raise InputError(_("--json and --format {format} ask for two different outputs: keep one").format(
+                format=output_format.value))
+        if json_out:
+            output_format = GradFormat.json
+        if summary and output_format in (GradFormat.markdown, GradFormat.latex):
+            raise InputError(_("--summary shortens the text tables and JSON; --format {format} always prints every table").format(
+                format=output_format.value))
         if explain and output_format is not GradFormat.text:
             raise InputError(_("--explain narrates the text tables; it cannot be mixed into --format {format}").format(
                 format=output_format.value))
@@ -284,6 +315,8 @@ def grad(
         names = wrt_names(wrt, result.graph)
     except BackpropError as error:
         fail(error)
+    if not result.graph.inputs and not names:  # the gradient tables would be empty: say why
+        result.notes.append(_("the expression has no variables, so there are no gradients"))
     for warning in result.warnings:
         typer.echo(_("warning: {message}").format(message=warning), err=True)
     console = make_console(color.value)

@@ -18,8 +18,11 @@ class GraphFormat(str, Enum):
     mermaid = "mermaid"
 
 
-#: --format guessed from the name given to -o when --format is not given
-SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf", ".mmd": "mermaid"}
+#: The format a suffix of -o FILE stands for: --format is taken from it when not given, and a
+#: --format that disagrees with it is an error (SVG text in a .png file opens nowhere).
+SUFFIXES = {
+    ".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf", ".mmd": "mermaid", ".mermaid": "mermaid",
+}
 
 
 @app.command()
@@ -60,10 +63,23 @@ def graph(
     limit = None if show_all else max_nodes
     stdin_used: list[bool] = []
     try:
+        suffix = Path(output).suffix.lower() if output else ""
         if output_format is None:
-            output_format = GraphFormat(SUFFIXES.get(Path(output).suffix.lower(), "tree") if output else "tree")
+            output_format = GraphFormat(SUFFIXES.get(suffix, "tree"))
         if output is not None and output_format is GraphFormat.tree:
             raise InputError(_("-o FILE is for dot, svg, png, pdf and mermaid; redirect the tree with > FILE"))
+        if suffix in SUFFIXES and SUFFIXES[suffix] != output_format.value:
+            expected = next(known for known, name in SUFFIXES.items() if name == output_format.value)
+            raise InputError(
+                _("--format {format} does not match -o {file!r} (a {suffix} file): leave out --format to write "
+                  "{implied}, or name the file {name!r}").format(
+                    format=output_format.value,
+                    file=output,
+                    suffix=suffix,
+                    implied=SUFFIXES[suffix],
+                    name=str(Path(output).with_suffix(expected)),
+                )
+            )
         if output is None and output_format in (GraphFormat.png, GraphFormat.pdf):
             raise InputError(_("--format {format} writes a binary file: pass -o FILE").format(format=output_format.value))
         text = read_expression(expression, stdin_used)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from .cli import LANG_HELP, Color, app, fail, read_expression, read_values
+from .cli import LANG_HELP, Color, app, fail, given, read_expression, read_values, split_wrt
 from .errors import BackpropError
 
 
@@ -15,7 +15,7 @@ from .errors import BackpropError
 def descend(
     expression: str = typer.Argument(..., metavar="EXPR", help="The loss: an expression or staged program; '-' reads standard input."),
     assignments: list[str] | None = typer.Argument(None, metavar="[NAME=VALUE]...", help="Every variable's value; for the --wrt ones it is the starting point."),
-    wrt: str = typer.Option(..., "--wrt", metavar="W,B", help="The parameters to descend on (inputs of EXPR), comma-separated."),
+    wrt: list[str] = typer.Option(..., "--wrt", metavar="W,B", help="The parameters to descend on (inputs of EXPR): a comma list, or repeat --wrt."),
     lr: float = typer.Option(0.1, "--lr", help="Learning rate eta in theta <- theta - eta * grad."),
     steps: int = typer.Option(50, "--steps", min=0, help="Number of updates."),
     values_file: str | None = typer.Option(None, "--values", metavar="FILE", help="JSON object of name -> number; '-' reads standard input."),
@@ -46,7 +46,7 @@ def descend(
     try:
         text = read_expression(expression, stdin_used)
         values = read_values(assignments or [], values_file, stdin_used)
-        names = [name.strip() for name in wrt.split(",") if name.strip()]
+        names = split_wrt(wrt) or []
         run = run_descent(text, names, values, lr, steps)
     except BackpropError as error:
         fail(error)
@@ -63,7 +63,7 @@ def _finish(run, *, json_out: bool, every: int, plot: str | None, no_plot: bool,
     from .render.net import descent_message, render_descent, render_loss_plot, write_loss_plot
 
     for warning in run.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        typer.echo(_("warning: {message}").format(message=warning), err=True)
     title = _("loss {name} by step").format(name=run.loss_name)
     if plot is not None:
         try:
@@ -80,12 +80,17 @@ def _finish(run, *, json_out: bool, every: int, plot: str | None, no_plot: bool,
         if after is not None:
             after(console)
     if run.diverged_step is not None:
-        typer.echo(f"error: {descent_message(run)}", err=True)
+        typer.echo(_("error: {message}").format(message=descent_message(run)), err=True)
         raise typer.Exit(1)
+
+
+#: Options of `net` that only training uses; without --train they are an error, not silently ignored.
+TRAINING_OPTIONS = (("--lr", "lr"), ("--steps", "steps"), ("--every", "every"), ("--plot", "plot"), ("--no-plot", "no_plot"))
 
 
 @app.command()
 def net(
+    ctx: typer.Context,
     spec_file: str | None = typer.Argument(None, metavar="[SPEC]", help="Network spec: JSON, or TOML (.toml, Python 3.11+). Omit it with --shape."),
     shape: str | None = typer.Option(None, "--shape", metavar="2,3,1", help="Build a random network instead: inputs, then neurons per layer."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed for --shape (default 0)."),
@@ -133,6 +138,13 @@ def net(
     set_language(lang)
     run = after = None
     try:
+        training_only = [option for option, name in TRAINING_OPTIONS if given(ctx, name)]
+        if training_only and not train:
+            raise InputError(
+                _("{options} only take effect with --train: add --train to train the network, or leave them out").format(
+                    options=", ".join(training_only)
+                )
+            )
         if (spec_file is None) == (shape is None):
             raise InputError(_("give a SPEC file or --shape (for a random network), not both and not neither"))
         if shape is not None:

@@ -307,7 +307,7 @@ def grade_answer(exercise: Exercise, question: Question, answer: str, grader=Non
     from .check import Grader, make_claim
 
     read_answer(answer)
-    claim = make_claim(question.kind, question.name, answer)
+    claim = make_claim(question.kind, question.name, plain_answer(answer))
     verdict = (grader or Grader()).grade(exercise.expression, exercise.values, [claim]).verdicts[0]
     if verdict.ok or verdict.diagnosis is None:
         return Grade(verdict.ok, verdict.expected)
@@ -317,9 +317,27 @@ def grade_answer(exercise: Exercise, question: Question, answer: str, grader=Non
 #: Longest answer repeated in full in the message saying it is not a number.
 MAX_SHOWN_ANSWER = 40
 
+#: Look-alikes of the characters of a number, made ASCII: the signs that stand for a minus in
+#: text pasted from slides and word processors (the minus sign U+2212, the en dash, the figure
+#: dash, the hyphens U+2010/U+2011, the small hyphen-minus), and the full-width forms a Chinese
+#: or Japanese input method types (０-９ － ＋ ． ／ ｅ Ｅ).
+_ASCII_LOOKALIKES = {
+    **dict.fromkeys(map(ord, "\u2212\u2013\u2012\u2010\u2011\ufe63"), "-"),
+    **{ord(full): chr(ord(full) - 0xFEE0) for full in "０１２３４５６７８９－＋．／ｅＥ"},
+}
+
+
+def plain_answer(text: str) -> str:
+    """An answer with pasted or typed look-alikes made ASCII: "−20" (U+2212) is "-20", "－２０" too.
+
+    Only characters that can only mean a sign, a digit, a point, a slash or an exponent are
+    replaced; anything else is left for ``read_answer`` to refuse.
+    """
+    return text.strip().translate(_ASCII_LOOKALIKES)
+
 
 def read_answer(text: str) -> float:
-    """The number a student typed: 3, -2.5, 1e-3 or a fraction such as 11/5.
+    """The number a student typed: 3, -2.5, 1e-3 or a fraction such as 11/5 (see ``plain_answer``).
 
     Anything else raises InputError with a message in the student's terms (``'abc' is not a
     number``), without the internal names `backprop check` uses for its claims.
@@ -327,10 +345,10 @@ def read_answer(text: str) -> float:
     from .errors import LimitError
     from .numeric import parse_number
 
-    answer = text.strip()
-    shown = answer if len(answer) <= MAX_SHOWN_ANSWER else answer[: MAX_SHOWN_ANSWER - 3] + "..."
+    typed = text.strip()
+    shown = typed if len(typed) <= MAX_SHOWN_ANSWER else typed[: MAX_SHOWN_ANSWER - 3] + "..."
     try:
-        return float(parse_number(answer, False))
+        return float(parse_number(plain_answer(typed), False))
     except LimitError:
         raise InputError(_("{answer!r} is too large or too long a number").format(answer=shown)) from None
     except BackpropError:

@@ -289,3 +289,68 @@ def test_values_file_with_a_repeated_name(cli, tmp_path):
     values.write_text('{"x": 1, "x": 2}')
     result = cli("grad", "x", "--values", str(values))
     assert result.exit_code == 2 and result.stderr.startswith("error: --values: 'x' is given twice")
+
+
+def test_repeated_wrt_options_add_up_like_a_comma_list(cli):
+    repeated = cli("grad", *CIRCUIT, "--json", "--summary", "--no-check", "--wrt", "z", "--wrt", "x")
+    assert repeated.exit_code == 0 and repeated.stderr == ""
+    doc = json.loads(repeated.stdout)
+    assert doc["gradients"] == {"z": 3, "x": -4} and list(doc["gradients"]) == ["z", "x"]  # in the order given
+    mixed = cli("grad", *CIRCUIT, "--summary", "--no-check", "--wrt", "y,z", "--wrt", "x")
+    assert [cells(mixed.stdout, f"df/d{name}")[1] for name in "yzx"] == ["-4", "3", "-4"]
+
+
+def test_a_name_given_twice_to_wrt_is_an_error(cli):
+    result = cli("grad", *CIRCUIT, "--wrt", "x", "--wrt", "z,x")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == "error: --wrt names 'x' twice: give each variable once\n"
+
+
+@pytest.mark.parametrize("output_format", ["latex", "markdown", "text"])
+def test_json_and_another_format_is_an_error(cli, output_format):
+    result = cli("grad", *CIRCUIT, "--format", output_format, "--json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"error: --json and --format {output_format} ask for two different outputs: keep one\n"
+
+
+def test_json_and_format_json_agree(cli):
+    result = cli("grad", *CIRCUIT, "--format", "json", "--json", "--no-check")
+    assert result.exit_code == 0 and json.loads(result.stdout)["value"] == -12
+
+
+@pytest.mark.parametrize("output_format", ["markdown", "latex"])
+def test_summary_with_markdown_or_latex_is_an_error(cli, output_format):
+    result = cli("grad", *CIRCUIT, "--format", output_format, "--summary")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"error: --summary shortens the text tables and JSON; --format {output_format} always prints every table\n"
+    )
+
+
+def test_a_value_for_a_computed_name_is_ignored_and_says_so(cli):
+    # x = y + 1 = 2 whatever x=5 says: f = 2x = 4, df/dy = 2
+    result = cli("grad", "x = y + 1; f = x * 2", "x=5", "y=1", "--json", "--no-check")
+    assert result.exit_code == 0
+    assert result.stderr == "warning: 'x' is computed by the program, so the value given for it is ignored\n"
+    doc = json.loads(result.stdout)
+    assert doc["value"] == 4 and doc["gradients"] == {"y": 2}
+
+
+def test_a_missing_value_mentions_the_unused_one(cli):
+    result = cli("grad", "x*y", "x=1", "z=2")
+    assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: missing value for y")
+    assert "z" in lines[0].split("pass y=VALUE", 1)[1] and "typo?" in lines[0]
+
+
+def test_an_expression_without_variables_says_why_there_are_no_gradients(cli):
+    note = "the expression has no variables, so there are no gradients"
+    result = cli("grad", "3", "--no-check")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert result.stdout.count(f"note: {note}") == 1
+    doc = json.loads(cli("grad", "3", "--json", "--no-check").stdout)
+    assert doc["gradients"] == {} and doc["notes"] == [note]
+    # a named intermediate asked for with --wrt gives the gradients table a row: no note
+    named = cli("grad", "q = 3; f = q * 2", "--wrt", "q", "--summary", "--no-check")
+    assert cells(named.stdout, "df/dq")[0] == "df/dq" and note not in named.stdout

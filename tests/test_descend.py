@@ -12,6 +12,7 @@ import doctest
 import io
 import json
 import math
+import re
 import xml.etree.ElementTree as ElementTree
 
 import pytest
@@ -144,7 +145,8 @@ def test_png_needs_matplotlib_and_other_suffixes_are_refused(cli, tmp_path):
         (["q = w*x; f = q*q", "--wrt", "q", "w=1", "x=1"], "it is a named intermediate"),
         ([LINE, "--wrt", "w,b", "x=2", "w=0", "b=0"], "missing value for y"),
         ([LINE, "--wrt", ",", *START], "--wrt needs at least one variable"),
-        ([LINE, "--wrt", "w,w", *START], "names a variable twice"),
+        ([LINE, "--wrt", "w,w", *START], "error: --wrt names 'w' twice: give each variable once"),
+        ([LINE, "--wrt", "w", "--wrt", "b,w", *START], "error: --wrt names 'w' twice: give each variable once"),
         (["log(w)", "--wrt", "w", "w=-1"], "log needs a positive input"),
         ([LINE, "--wrt", "w", *START, "--lr", "inf"], "--lr must be a finite number"),
         (["(w", "--wrt", "w", "w=1"], "'(' is never closed"),
@@ -155,6 +157,29 @@ def test_bad_input_exits_2(cli, args, message):
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_repeated_wrt_options_add_up_like_a_comma_list(cli):
+    # w and b both move: the closed form of the module docstring, after 3 steps w = 1.75, b = 0.875
+    result, doc = run_json(cli, LINE, "--wrt", "w", "--wrt", "b", "--lr", "0.05", "--steps", "3", *START)
+    assert result.exit_code == 0 and result.stderr == ""
+    assert doc["final"]["params"] == {"w": 1.75, "b": 0.875}
+    assert doc["final"]["loss"] == 25 / 4**3
+    listed = run_json(cli, LINE, "--wrt", "w,b", "--lr", "0.05", "--steps", "3", *START)[1]
+    assert listed == doc
+    # the order of the options is the order of the columns
+    table = cli("descend", LINE, "--wrt", "b", "--wrt", "w", "--lr", "0.05", "--steps", "1", *START, "--no-plot")
+    assert re.search(r"\| step \| +b \| +w \|", table.stdout)
+
+
+@pytest.mark.parametrize("lang, warning, error", [("pt", "aviso: ", "erro: "), ("zh", "警告：", "错误：")])
+def test_warning_and_error_prefixes_follow_the_language(cli, lang, warning, error):
+    # z is unused (a warning); lr = 1 multiplies the residual by -9 per step, so the loss overflows
+    result = cli("descend", LINE, "--wrt", "w,b", "--lr", "1", "--steps", "1000", *START, "z=1", "--no-plot", "--lang", lang)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(warning) and lines[1].startswith(error)
+    assert "warning:" not in result.stderr and "error:" not in result.stderr
 
 
 def test_wrt_is_required(cli):

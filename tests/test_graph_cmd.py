@@ -337,6 +337,33 @@ def test_bad_input_is_one_error_and_exit_2(cli, args, message):
     assert "Traceback" not in result.stderr and result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    "output_format, name, message",
+    [
+        ("svg", "c.png", "error: --format svg does not match -o '{dir}/c.png' (a .png file): leave out --format to write png, or name the file '{dir}/c.svg'"),
+        ("dot", "c.svg", "error: --format dot does not match -o '{dir}/c.svg' (a .svg file): leave out --format to write svg, or name the file '{dir}/c.dot'"),
+        ("mermaid", "c.PDF", "error: --format mermaid does not match -o '{dir}/c.PDF' (a .pdf file): leave out --format to write pdf, or name the file '{dir}/c.mmd'"),
+    ],
+)
+def test_a_format_that_contradicts_the_file_suffix_is_an_error(cli, tmp_path, output_format, name, message):
+    result = cli("graph", *CIRCUIT, "--format", output_format, "-o", str(tmp_path / name))
+    assert result.exit_code == 2
+    assert result.stderr == message.format(dir=tmp_path) + "\n" and result.stdout == ""
+    assert not (tmp_path / name).exists()  # no SVG text in a .png file
+
+
+def test_a_format_matching_the_suffix_or_an_unknown_suffix_is_written(cli, tmp_path):
+    result = cli("graph", *CIRCUIT, "--format", "mermaid", "-o", str(tmp_path / "c.mermaid"))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert result.stderr == f"wrote {tmp_path / 'c.mermaid'} (mermaid)\n"
+    assert (tmp_path / "c.mermaid").read_text().startswith("flowchart LR")
+    # without --format, .mermaid is Mermaid too; a suffix we do not know leaves --format in charge
+    assert cli("graph", *CIRCUIT, "-o", str(tmp_path / "d.mermaid")).exit_code == 0
+    assert (tmp_path / "d.mermaid").read_text().startswith("flowchart LR")
+    result = cli("graph", *CIRCUIT, "--format", "dot", "-o", str(tmp_path / "c.txt"))
+    assert result.exit_code == 0 and (tmp_path / "c.txt").read_text().startswith("digraph")
+
+
 def test_unwritable_output_file(cli, tmp_path):
     result = cli("graph", *CIRCUIT, "--format", "dot", "-o", str(tmp_path / "missing" / "c.dot"))
     assert result.exit_code == 2 and "cannot write" in result.stderr
@@ -452,12 +479,13 @@ def test_doc_sh_examples_run(command, tmp_path):
 
 
 def test_doc_console_examples_exit_0(cli):
-    """The ```console examples exit with 0 (tests/test_docs.py compares their output)."""
-    commands = re.findall(r"^\$ (backprop .*)$", DOC.read_text(), re.MULTILINE)
-    assert len(commands) >= 6
-    for command in commands:
+    """The ```console examples exit with 0, or 2 when they show an error (tests/test_docs.py
+    compares their output)."""
+    examples = re.findall(r"^\$ (backprop .*)\n(.*)$", DOC.read_text(), re.MULTILINE)
+    assert len(examples) >= 6
+    for command, first_line in examples:
         result = cli(*shlex.split(command)[1:])
-        assert result.exit_code == 0, (command, result.stderr)
+        assert result.exit_code == (2 if first_line.startswith("error:") else 0), (command, result.stderr)
 
 
 def test_doc_pictures_exist_and_are_linked():

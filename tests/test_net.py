@@ -658,6 +658,22 @@ def test_option_conflicts(cli):
     assert shape.exit_code == 2 and "--shape '2'" in shape.stderr
 
 
+@pytest.mark.parametrize(
+    "options, named",
+    [
+        (["--lr", "2", "--steps", "5"], "--lr, --steps"),
+        (["--every", "10"], "--every"),
+        (["--plot", "loss.svg", "--no-plot"], "--plot, --no-plot"),
+    ],
+)
+def test_training_options_without_train_are_an_error(cli, options, named):
+    result = cli("net", str(EXAMPLES / "xor.json"), *options)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"error: {named} only take effect with --train: add --train to train the network, or leave them out\n"
+    )
+
+
 def test_saturated_bce_names_the_example(cli, tmp_path):
     spec = {
         "layers": [{"weights": [[100.0]], "bias": [0.0], "activation": "sigmoid"}],

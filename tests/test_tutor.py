@@ -241,6 +241,30 @@ def test_read_answer_accepts_the_forms_the_prompt_names(typed, number):
 
 
 @pytest.mark.parametrize(
+    "typed, number",
+    [
+        ("\u221220", -20.0),  # the minus sign of slides and typeset notes
+        ("\u20134.5", -4.5),  # an en dash, as word processors turn "-" into
+        ("1e\u22123", 0.001),
+        ("\uff0d\uff12\uff10", -20.0),  # full-width, from a Chinese or Japanese input method
+        ("\uff11\uff11\uff0f\uff15", 2.2),
+        ("\uff12\uff0e\uff15", 2.5),
+    ],
+)
+def test_read_answer_accepts_pasted_minus_signs_and_full_width_digits(typed, number):
+    assert read_answer(typed) == number
+
+
+def test_a_pasted_minus_sign_is_graded_like_a_typed_one():
+    dx = question(CIRCUIT, "x", "grad")  # df/dx = z = -4
+    assert grade_answer(CIRCUIT, dx, "\u22124").ok
+    assert grade_answer(CIRCUIT, dx, "\u20134").ok
+    assert grade_answer(CIRCUIT, dx, "4").code == "sign"
+    with pytest.raises(InputError, match="^'\u2212four' is not a number$"):  # shown as typed
+        grade_answer(CIRCUIT, dx, "\u2212four")
+
+
+@pytest.mark.parametrize(
     "typed, message",
     [
         ("abc", "'abc' is not a number"),
@@ -335,6 +359,14 @@ def test_piped_quiz_hint_bad_input_and_quit(cli):
     assert "[1/6] (x + y) = 9" in out
     assert "Quiz stopped after 1 of 6 questions." in out
     assert "Score: 1/1" in out and "hints used: 1" in out
+
+
+def test_piped_quiz_accepts_a_pasted_minus_sign(cli):
+    done = quiz(cli, "9\n\u221218\n\uff0d\uff12\n")
+    assert done.exit_code == 0 and done.stderr == ""
+    assert "[2/6] f = \u221218\nright" in done.stdout  # echoed as typed, graded as -18
+    assert "[3/6] df/d(x + y) = \uff0d\uff12\nright" in done.stdout
+    assert "Score: 3/3" in done.stdout and "not a number" not in done.stdout
 
 
 def test_piped_quiz_end_of_input_stops_cleanly(cli):
