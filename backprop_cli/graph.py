@@ -150,9 +150,11 @@ class Graph:
         names = ", ".join(map(short_name, missing[:5]))
         if len(missing) > 5:
             names = _("{names} and {count} more").format(names=names, count=len(missing) - 5)
-        message = _("missing value for {names} (first used at {where}); pass {name}=VALUE").format(
-            names=names, where=where, name=short_name(missing[0])
-        )
+        if len(missing) == 1:
+            message = _("missing value for {names} (first used at {where}); pass {name}=VALUE")
+        else:
+            message = _("missing values for {names} ({name} is first used at {where}); pass {name}=VALUE and the others")
+        message = message.format(names=names, where=where, name=short_name(missing[0]))
         if unused:
             given = ", ".join(map(short_name, unused[:3]))
             message += _("; a value was given for {given}, which the expression does not use: a typo?").format(
