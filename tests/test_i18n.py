@@ -315,7 +315,7 @@ def test_english_messages_stay_english_without_a_language(cli):
 
 def test_parse_errors_follow_the_language_of_the_environment(cli):
     result = cli("grad", "2x", env={"LANG": "pt_BR.UTF-8", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""})
-    assert result.stderr.startswith("erro: falta um operador antes de 'x' (escreva 2*x, não 2x) na coluna 2")
+    assert result.stderr.startswith("erro: falta um operador antes de 'x' (escreva 2*x para multiplicar) na coluna 2")
 
 
 def test_domain_error_in_chinese_from_the_real_entry_point(run_backprop):
