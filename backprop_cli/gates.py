@@ -20,13 +20,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Context, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from .errors import DomainError, LimitError
 from .i18n import _
-from .numeric import MAX_EXACT_BITS, Number
+from .numeric import MAX_EXACT_BITS, Number, wide_context
 
 
 @dataclass(frozen=True)
@@ -133,9 +133,6 @@ def _log(a: Number) -> float:
     return math.log(a)
 
 
-_SQRT_CONTEXT = Context(prec=30, Emin=-10**6, Emax=10**6)
-
-
 def _sqrt(a: Number) -> Number:
     if a < 0:
         raise DomainError(_("sqrt of a negative number"))
@@ -144,7 +141,8 @@ def _sqrt(a: Number) -> Number:
         if top * top == a.numerator and bottom * bottom == a.denominator:
             return Fraction(top, bottom)  # perfect squares stay exact
         # through Decimal, whose range is wide: sqrt(2e-400) is a float though 2e-400 is not
-        return float((Decimal(a.numerator) / Decimal(a.denominator)).sqrt(_SQRT_CONTEXT))
+        context = wide_context(30)
+        return float(context.divide(Decimal(a.numerator), Decimal(a.denominator)).sqrt(context))
     return math.sqrt(a)
 
 

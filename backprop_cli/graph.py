@@ -170,16 +170,14 @@ class Graph:
         evaluate the same graph many times."""
         cache = self.__dict__.setdefault("_literal_cache", {})
         if exact not in cache:
-            try:
-                cache[exact] = [literal(text, exact) for text in self.literals.values()]
-            except LimitError as error:  # point at the number: 1e999, or 1e-400 without --exact
-                for node, text in self.literals.items():
-                    try:
-                        literal(text, exact)
-                    except LimitError:
-                        located, detail = place(error.message, self.program.source, self.offsets[node])
-                        raise LimitError(located, detail=detail) from None
-                raise
+            converted = []
+            for node, text in self.literals.items():
+                try:
+                    converted.append(literal(text, exact))
+                except LimitError as error:  # point at the number: 1e999, or 1e-400 without --exact
+                    located, detail = place(error.message, self.program.source, self.offsets[node])
+                    raise LimitError(located, detail=detail) from None
+            cache[exact] = converted
         return cache[exact]
 
     def forward(self, inputs: Mapping[str, Number], exact: bool = False) -> list:

@@ -141,12 +141,18 @@ def fmt(value: Number, digits: int = 6) -> str:
     return text
 
 
+def wide_context(digits: int) -> Context:
+    """A Decimal context of ``digits`` significant digits whose exponent range holds every
+    fraction --exact allows (10**-400 is no float, but its square root or its digits are)."""
+    return Context(prec=digits, Emin=-(10**6), Emax=10**6)
+
+
 def approx(value: Number, digits: int = 6) -> str:
     """An exact value as a decimal approximation: fmt of its float, or, for fractions
     beyond a float's range (10**400, 10**-400), the same digits read through Decimal."""
     number = to_float(value)
     if isinstance(value, Fraction) and (math.isinf(number) or (number == 0 and value)):
-        context = Context(prec=digits, Emin=-(10**6), Emax=10**6)
+        context = wide_context(digits)
         mantissa, exponent = f"{context.divide(Decimal(value.numerator), Decimal(value.denominator)):e}".split("e")
         if "." in mantissa:
             mantissa = mantissa.rstrip("0").rstrip(".")
