@@ -12,9 +12,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from itertools import chain
+from itertools import chain, compress
 
-from .errors import BackpropError, DomainError, InputError, LimitError, ParseError, locate, place, position_text
+from .errors import BackpropError, DomainError, InputError, LimitError, locate, place, position_text
 from .gates import CONST, GATES, INPUT, Gate
 from .i18n import _
 from .numeric import ExactBudget, Number, fmt, literal
@@ -306,14 +306,15 @@ class Graph:
     def kinks(self, values: list) -> list[str]:
         """Notes for gates evaluated where they are not differentiable."""
         notes = []
-        needs_grad, args = self.needs_grad, self.args
-        for i, gate in enumerate(self.gates):
-            kink = gate.kink
-            if kink is None or not needs_grad[i]:
-                continue
-            operands = args[i]
+        gates, args = self.gates, self.args
+        # only the nodes of a gate with a kink (relu, abs, max, min) that need a gradient,
+        # picked out in C (by identity: a Gate's own hash is slow): most nodes are + and *
+        kinked = {id(gate) for gate in GATES.values() if gate.kink is not None}
+        candidates = list(compress(range(len(gates)), map(kinked.__contains__, map(id, gates))))
+        for i in compress(candidates, map(self.needs_grad.__getitem__, candidates)):
+            gate, operands = gates[i], args[i]
             inputs = (values[operands[0]],) if len(operands) == 1 else tuple([values[j] for j in operands])
-            if kink(inputs):
+            if gate.kink(inputs):
                 notes.append(f"{self.labels[i]}: {_(gate.convention)}")
         return notes
 

@@ -320,6 +320,7 @@ def test_benchmark_page_commands_run():
         ("x*0*y + x", {"x": -1, "y": 2}, False),  # a -0.0 contribution
         ("relu(-x)*y + max(x, x)", {"x": 1, "y": -2}, False),  # 0 gradients, a tie
         ("x*x + x", {"x": 3}, False),  # fan-out: running sums
+        ("-(relu(x) + y)*0 + y*w", {"x": 1, "y": 2, "w": -3}, False),  # -0.0 upstream through + and relu
         ("apple*apple_num*tax", {"apple": 100, "apple_num": 2, "tax": "1.1"}, True),
         ("x * exp(y)", {"x": "1/3", "y": 0}, True),
     ],
@@ -336,6 +337,65 @@ def test_streamed_json_is_the_documented_document(expression, values, exact):
         write_json(result, stream, steps=steps)
         expected = json.dumps(result.to_dict(steps), ensure_ascii=False, allow_nan=False) + "\n"
         assert stream.getvalue().replace(",\n {", ", {") == expected
+
+
+def _serial_document(result) -> str:
+    import io
+
+    from backprop_cli.render.json import write_json
+
+    stream = io.StringIO()
+    write_json(result, stream)
+    return stream.getvalue()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="formatting aside needs fork")
+def test_backward_steps_formatted_by_a_second_process_are_the_same_document(tmp_path, monkeypatch):
+    """Large graphs format their steps in a forked child: the document must not change,
+    whether the stream is a UTF-8 text file or another text stream (copied in blocks)."""
+    import io
+
+    from backprop_cli.render import json as json_render
+
+    result = grad("relu(x*0.5 + y*-2) + max(x, y)*x + x*x*y", {"x": 1.5, "y": -0.25})
+    expected = _serial_document(result)
+    monkeypatch.setattr(json_render, "_parallel", lambda result: True)
+    path = tmp_path / "out.json"
+    with open(path, "w", encoding="utf-8") as stream:
+        json_render.write_json(result, stream)
+    assert path.read_text(encoding="utf-8") == expected
+    other = io.StringIO()
+    json_render.write_json(result, other)
+    assert other.getvalue() == expected
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="formatting aside needs fork")
+def test_a_failing_second_process_leaves_the_document_whole(monkeypatch):
+    """If the child cannot format the steps, this process formats them itself."""
+    import io
+
+    from backprop_cli.render import json as json_render
+
+    result = grad("x*y + x", {"x": 2, "y": 3})
+    expected = _serial_document(result)
+    calls = []
+    real_lines = json_render._step_lines
+
+    def lines_failing_in_the_child(result, grad_texts):
+        calls.append(os.getpid())
+        lines = real_lines(result, grad_texts)
+        if len(calls) == 1:  # the copy handed to the child breaks after one line
+            yield next(lines)
+            if os.getpid() != parent:
+                raise RuntimeError("the child fails")
+        yield from lines
+
+    parent = os.getpid()
+    monkeypatch.setattr(json_render, "_parallel", lambda result: True)
+    monkeypatch.setattr(json_render, "_step_lines", lines_failing_in_the_child)
+    stream = io.StringIO()
+    json_render.write_json(result, stream)
+    assert stream.getvalue() == expected
 
 
 def test_exact_values_beyond_float_range_are_a_clear_json_error(cli):

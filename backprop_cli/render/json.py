@@ -8,7 +8,14 @@ of building a dict and a record object per row: a 100,000-term sum has 1.5 milli
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from typing import TextIO
 
@@ -20,6 +27,8 @@ _quote = json.encoder.encode_basestring  # a str as a JSON string (ensure_ascii=
 
 #: Rows formatted per write.
 _CHUNK = 4096
+#: Nodes from which a second process formats the backward steps while this one writes the nodes.
+PARALLEL_NODES = 100_000
 
 def write_json(result: Result, stream: TextIO, *, steps: bool = True, wrt: list[str] | None = None) -> None:
     """Write result.to_dict(steps) to stream, one chunk of nodes and steps at a time.
@@ -29,15 +38,22 @@ def write_json(result: Result, stream: TextIO, *, steps: bool = True, wrt: list[
     """
     if result.exact:
         _check_float_range(result, steps)
-    header = result.header_dict()
-    if wrt:
-        header["gradients"] = {name: _grad(result, name) for name in wrt}
-        header.pop("gradients_exact", None)
-    stream.write("{")
-    stream.write(", ".join(f"{_dump(key)}: {_dump(value)}" for key, value in header.items()))
-    if steps:
-        _write_list(stream, "nodes", _node_lines(result))
-        _write_list(stream, "backward", _step_lines(result))
+    # every gradient as text once: the nodes and the backward steps (as upstream) share it
+    grad_texts = list(map(repr, map(float, result.grads))) if steps and not result.exact else []
+    backward = _step_lines(result, grad_texts)
+    # a big graph's steps are formatted by a second process from the start, while this one
+    # writes the header (with the echo) and the nodes (with their labels)
+    with _formatted_aside("backward", backward, steps and _parallel(result)) as copy_into:
+        header = result.header_dict()
+        if wrt:
+            header["gradients"] = {name: _grad(result, name) for name in wrt}
+            header.pop("gradients_exact", None)
+        stream.write("{")
+        stream.write(", ".join(f"{_dump(key)}: {_dump(value)}" for key, value in header.items()))
+        if steps:
+            _write_list(stream, "nodes", _node_lines(result, grad_texts))
+            if not copy_into(stream):  # not formatted aside, or the child process failed
+                _write_list(stream, "backward", backward)
     stream.write("}\n")
 
 
@@ -45,7 +61,7 @@ def _dump(value) -> str:
     return json.dumps(value, allow_nan=False, ensure_ascii=False)
 
 
-def _node_lines(result: Result) -> Iterator[str]:
+def _node_lines(result: Result, grad_texts: list[str]) -> Iterator[str]:
     graph = result.graph
     if result.exact:  # every number has an _exact sibling: the general (slower) path
         yield from (_dump(result.node_dict(node)) for node in result.nodes())
@@ -53,7 +69,6 @@ def _node_lines(result: Result) -> Iterator[str]:
     # not exact: values are floats, local gradients floats, ints or 1/2 (float() is exact)
     # the numbers are formatted a whole list at a time (map runs in C)
     value_texts = map(repr, map(float, result.values))
-    grad_texts = map(repr, map(float, result.grads))
     for node, (label, gate, operands, value, grad) in enumerate(
         zip(map(_quote, graph.labels), graph.gates, graph.args, value_texts, grad_texts)
     ):
@@ -67,14 +82,16 @@ def _node_lines(result: Result) -> Iterator[str]:
         )
 
 
-def _step_lines(result: Result) -> Iterator[str]:
+def _step_lines(result: Result, grad_texts: list[str]) -> Iterator[str]:
     if result.exact:
         yield from (_dump(result.step_dict(step)) for step in result.steps())
         return
     # Graph.step_rows written out for floats: a 100,000-term sum has 700,000 steps, and
     # writing a float costs more than anything else here, so no float is written twice: a
-    # gate's edges share its upstream gradient, and an input's first path's running sum is
-    # the contribution itself (unless that is -0.0, which 0.0 + -0.0 turns into 0.0)
+    # gate's upstream gradient is its node's grad (written for the nodes already), a local
+    # gradient of 1 (every + and most relus) passes the upstream on unchanged, and an
+    # input's first path's running sum is the contribution itself (unless that is -0.0,
+    # which 0.0 + -0.0 turns into 0.0)
     graph = result.graph
     gates, args, needs_grad, fanout = graph.gates, graph.args, graph.needs_grad, graph.fanout
     grads, locals_ = result.grads, result.locals
@@ -87,8 +104,9 @@ def _step_lines(result: Result) -> Iterator[str]:
         if not operands or not needs_grad[i]:
             continue
         upstream = float(grads[i])
+        upstream_text = grad_texts[i]
         head = f'{{"gate": {i}, "input": '
-        tail = f', "upstream": {upstream!r}, "local": '
+        tail = f', "upstream": {upstream_text}, "local": '
         name = gates[i].name
         for position, (j, local) in enumerate(zip(operands, locals_[i])):
             if not needs_grad[j]:
@@ -96,9 +114,12 @@ def _step_lines(result: Result) -> Iterator[str]:
             rule = rules.get((name, position))
             if rule is None:
                 rule = rules[name, position] = _quote(result.rule_text(i, position))
-            local = float(local)
-            contribution = upstream * local
-            contribution_text = repr(contribution)
+            if local == 1:  # upstream * 1.0 is upstream, bit for bit
+                contribution, local_text, contribution_text = upstream, "1.0", upstream_text
+            else:
+                local = float(local)
+                contribution = upstream * local
+                local_text, contribution_text = repr(local), repr(contribution)
             path = seen[j] = seen[j] + 1
             if path == 1 and contribution:
                 running[j] = contribution
@@ -107,7 +128,7 @@ def _step_lines(result: Result) -> Iterator[str]:
                 running[j] = accumulated = running[j] + contribution
                 accumulated_text = repr(accumulated)
             yield (
-                f'{head}{j}, "rule": {rule}{tail}{local!r}, "contribution": {contribution_text}, '
+                f'{head}{j}, "rule": {rule}{tail}{local_text}, "contribution": {contribution_text}, '
                 f'"accumulated": {accumulated_text}, "path": {path}, "paths": {fanout[j]}}}'
             )
 
@@ -128,6 +149,68 @@ def _write_list(stream: TextIO, key: str, lines: Iterable[str]) -> None:
         separator = ",\n "
         chunk = list(islice(lines, _CHUNK))
     stream.write("]")
+
+
+def _parallel(result: Result) -> bool:
+    """Format the backward steps in a second process? Only where that is cheap and safe: a
+    forking Linux with a core to spare, one thread, float mode, a large graph, and not
+    turned off with BACKPROP_PARALLEL=0."""
+    return (
+        sys.platform == "linux"
+        and (os.cpu_count() or 1) > 1
+        and os.environ.get("BACKPROP_PARALLEL", "1") != "0"
+        and threading.active_count() == 1
+        and not result.exact
+        and len(result.graph) >= PARALLEL_NODES
+    )
+
+
+@contextmanager
+def _formatted_aside(key: str, lines: Iterable[str], enabled: bool) -> Iterator[Callable[[TextIO], bool]]:
+    """Format a JSON list in a forked child process, into an unnamed temporary file, while
+    this process writes something else on the other core.
+
+    Yields a function that waits for the child and copies the list into a stream; it
+    returns False, having written nothing, if the child failed or ``enabled`` is False
+    (the caller then formats the list itself). Leaving the block early stops the child.
+    """
+    if not enabled:
+        yield lambda stream: False
+        return
+    with tempfile.TemporaryFile() as file:
+        pid = os.fork()
+        if pid == 0:  # the child: the graph is already in its memory (copy on write)
+            status = 1
+            try:
+                with open(file.fileno(), "w", encoding="utf-8", closefd=False) as out:
+                    _write_list(out, key, lines)
+                status = 0
+            finally:
+                os._exit(status)  # no cleanup of the parent's state, no flushing of its buffers
+        running = True
+
+        def copy_into(stream: TextIO) -> bool:
+            nonlocal running
+            status = os.waitpid(pid, 0)[1]
+            running = False
+            if status != 0:
+                return False
+            file.seek(0)
+            binary = getattr(stream, "buffer", None)
+            if binary is not None and (stream.encoding or "").lower().replace("-", "") == "utf8":
+                stream.flush()
+                shutil.copyfileobj(file, binary, 1 << 20)
+            else:
+                for block in iter(lambda: file.read(1 << 20), b""):
+                    stream.write(block.decode("utf-8"))
+            return True
+
+        try:
+            yield copy_into
+        finally:
+            if running:  # an error (or a closed pipe) while writing the nodes
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
 
 
 def _check_float_range(result: Result, steps: bool) -> None:
