@@ -63,7 +63,9 @@ def grad(
     graph = build(expression)
     missing = [name for name in graph.inputs if name not in values]
     if missing:
-        raise graph.missing_values(missing, [name for name in values if name not in graph.inputs])
+        # a given value that is neither an input nor computed by the program may be a typo
+        unused = [name for name in values if name not in graph.inputs and name not in graph.names]
+        raise graph.missing_values(missing, unused)
     inputs = {name: read_value(name, values[name], exact) for name in graph.inputs}
     node_values = graph.forward(inputs, exact)
     locals_ = graph.local_gradients(node_values)
@@ -77,16 +79,7 @@ def grad(
     notes += kinks
     if exact:
         notes += _float_fallbacks(graph, node_values)
-    # a value for a name the program assigns ("x = y + 1") is not an input either: say which case it is
-    warnings = [
-        (
-            _("{name!r} is computed by the program, so the value given for it is ignored")
-            if name in graph.names
-            else _("value given for {name!r}, which the expression does not use")
-        ).format(name=name)
-        for name in values
-        if name not in graph.inputs
-    ]
+    warnings = graph.ignored_values(values)
 
     result = Result(
         expression=expression,

@@ -617,11 +617,7 @@ class Grader:
         if repeated:
             graded.warnings = repeated
         if len(values) > len(inputs):
-            graded.warnings += [
-                _("value given for {name!r}, which the expression does not use").format(name=name)
-                for name in values
-                if name not in graph.inputs
-            ]
+            graded.warnings += graph.ignored_values(values)
         if self.verify:
             from .verify import cross_check
 

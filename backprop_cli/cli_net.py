@@ -145,6 +145,12 @@ def net(
                     options=", ".join(training_only)
                 )
             )
+        if explain and (train or json_out):
+            raise InputError(
+                _("--explain narrates one forward and backward pass in the tables; it does not go with {option}").format(
+                    option="--train" if train else "--json"
+                )
+            )
         if (spec_file is None) == (shape is None):
             raise InputError(_("give a SPEC file or --shape (for a random network), not both and not neither"))
         if shape is not None:

@@ -190,9 +190,5 @@ def descend(
         return node_values[graph.output], {name: grads[node] for name, node in nodes.items()}
 
     run = gradient_descent(objective, {name: point[name] for name in wrt}, learning_rate, steps, graph.output_name)
-    run.warnings += [
-        _("value given for {name!r}, which the expression does not use").format(name=name)
-        for name in values
-        if name not in graph.inputs
-    ]
+    run.warnings += graph.ignored_values(values)
     return run

@@ -164,6 +164,19 @@ class Graph:
             message += _("; e is a variable here: for Euler's number write exp(x), not e^x")
         return InputError(message)
 
+    def ignored_values(self, values: Mapping[str, object]) -> list[str]:
+        """Warnings for values given for names that are not inputs: a name the program
+        computes ("q = x + y") or a name the expression does not use at all."""
+        return [
+            (
+                _("{name!r} is computed by the program, so the value given for it is ignored")
+                if name in self.names
+                else _("value given for {name!r}, which the expression does not use")
+            ).format(name=short_name(name))
+            for name in values
+            if name not in self.inputs
+        ]
+
     def _literal_values(self, exact: bool) -> list[Number]:
         """The value of every number written in the expression (in the order of
         self.literals), converted once per mode: finite differences and training loops

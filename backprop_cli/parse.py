@@ -74,7 +74,8 @@ class Program:
     texts: list[str] = field(default_factory=list)
     #: per node: offset in source (of its first use, for a variable)
     offsets: list[int] = field(default_factory=list)
-    #: per node: does it depend on some input (constant subtrees need no gradient)?
+    #: per node: does it depend on some input or on a staged name (other constant
+    #: subtrees need no gradient)?
     needs_grad: list[bool] = field(default_factory=list)
     #: node -> literal text, for every number
     literals: dict[int, str] = field(default_factory=dict)
@@ -352,6 +353,7 @@ def parse(source: str) -> Program:
             if name is not None:
                 _assign(program, name, name_offset, root)
                 known[name] = root
+                needs[root] = True  # a named value gets its gradient, constant or not (--wrt q)
                 if root < first or gates[root] is INPUT:  # 'q = x': later uses of q are node x
                     aliases.add(name)
             program.statements.append((name, root, start))

@@ -291,6 +291,19 @@ def test_values_file_with_a_repeated_name(cli, tmp_path):
     assert result.exit_code == 2 and result.stderr.startswith("error: --values: 'x' is given twice")
 
 
+def test_wrt_a_named_constant_gets_its_gradient(cli):
+    """A staged name is a node like any other, even when no input flows into it:
+    f = q*2 with q = 3 has df/dq = 2; f = c*x has df/dc = x (by hand)."""
+    doc = json.loads(cli("grad", "q = 3; f = q*2", "--json", "--summary", "--no-check", "--wrt", "q").stdout)
+    assert doc["gradients"] == {"q": 2.0}
+    doc = json.loads(cli("grad", "c = 2 + 1; f = c*x", "x=4", "--json", "--no-check", "--wrt", "c,x").stdout)
+    assert doc["gradients"] == {"c": 4.0, "x": 3.0}
+    into_c = [step for step in doc["backward"] if doc["nodes"][step["input"]]["label"] == "c"]
+    assert [(step["upstream"], step["local"], step["contribution"]) for step in into_c] == [(1.0, 4.0, 4.0)]
+    # the constants inside c's statement still pass no gradient on
+    assert all(doc["nodes"][step["input"]]["gate"] != "const" for step in doc["backward"])
+
+
 def test_repeated_wrt_options_add_up_like_a_comma_list(cli):
     repeated = cli("grad", *CIRCUIT, "--json", "--summary", "--no-check", "--wrt", "z", "--wrt", "x")
     assert repeated.exit_code == 0 and repeated.stderr == ""
@@ -354,3 +367,26 @@ def test_an_expression_without_variables_says_why_there_are_no_gradients(cli):
     # a named intermediate asked for with --wrt gives the gradients table a row: no note
     named = cli("grad", "q = 3; f = q * 2", "--wrt", "q", "--summary", "--no-check")
     assert cells(named.stdout, "df/dq")[0] == "df/dq" and note not in named.stdout
+
+
+def test_a_computed_name_is_not_taken_for_a_typo_of_a_missing_value(cli):
+    """q is assigned by the program: a value for it is no misspelt y; w is unused: it may be."""
+    result = cli("grad", "q = x + 1; f = q * y", "x=1", "q=5")
+    assert result.exit_code == 2
+    assert result.stderr == "error: missing value for y (first used at column 20); pass y=VALUE\n"
+    result = cli("grad", "q = x + 1; f = q * y", "x=1", "q=5", "w=2")
+    assert result.exit_code == 2 and "a value was given for w, which the expression does not use: a typo?" in result.stderr
+    assert "given for q" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["descend", "q = x - 3; f = q*q", "x=0", "q=1", "--wrt", "x", "--steps", "1"],
+        ["check", "q = x + y; f = q * z", "x=-2", "y=5", "z=-4", "q=7", "--grad", "x=-4"],
+    ],
+)
+def test_descend_and_check_say_a_computed_name_is_ignored(cli, command):
+    result = cli(*command)
+    assert result.exit_code == 0
+    assert "warning: 'q' is computed by the program, so the value given for it is ignored" in result.stderr.splitlines()

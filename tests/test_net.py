@@ -674,6 +674,15 @@ def test_training_options_without_train_are_an_error(cli, options, named):
     )
 
 
+@pytest.mark.parametrize("option", ["--train", "--json"])
+def test_explain_with_train_or_json_is_an_error(cli, option):
+    result = cli("net", str(EXAMPLES / "xor.json"), "--explain", option)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"error: --explain narrates one forward and backward pass in the tables; it does not go with {option}\n"
+    )
+
+
 def test_saturated_bce_names_the_example(cli, tmp_path):
     spec = {
         "layers": [{"weights": [[100.0]], "bias": [0.0], "activation": "sigmoid"}],
