@@ -120,13 +120,22 @@ LANG_HELP = "Language of the prose: en, pt or zh (default: from LANG, else Engli
 
 
 def fail(error: BackpropError) -> None:
-    """Report a user error as one line on stderr (plus the caret lines of a syntax error) and exit 2."""
+    """Report a user error as one line on stderr and exit 2. At a terminal, an error with a
+    position also shows the source line and a caret under the column; scripts reading
+    stderr always get the one line."""
     from .i18n import _
 
     typer.echo(_("error: {message}").format(message=error.message), err=True)
-    if error.detail:
+    if error.detail and stderr_is_terminal():
         typer.echo(error.detail, err=True)
     raise typer.Exit(2)
+
+
+def stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed
+        return False
 
 
 def read_stdin_once(used: list[bool]) -> str:

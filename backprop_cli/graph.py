@@ -17,7 +17,7 @@ from itertools import chain, compress
 from .errors import BackpropError, DomainError, InputError, LimitError, locate, place, position_text
 from .gates import CONST, GATES, INPUT, Gate
 from .i18n import _
-from .numeric import ExactBudget, Number, fmt, literal
+from .numeric import MAX_LITERAL_CHARS, ExactBudget, Number, fmt, literal
 from .parse import Program, short_name
 
 #: Longest sub-expression shown as a node label; longer ones get a short id like n12.
@@ -182,6 +182,12 @@ class Graph:
         self.literals), converted once per mode: finite differences and training loops
         evaluate the same graph many times."""
         cache = self.__dict__.setdefault("_literal_cache", {})
+        if exact not in cache and not exact:  # floats: the common case converted in C
+            texts = self.literals.values()
+            converted = list(map(float, texts))
+            # 0.0 (perhaps an underflow) and inf are looked at one by one below, as are long texts
+            if 0.0 not in converted and _INF not in converted and max(map(len, texts), default=0) <= MAX_LITERAL_CHARS:
+                cache[exact] = converted
         if exact not in cache:
             converted = []
             for node, text in self.literals.items():

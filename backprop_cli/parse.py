@@ -229,10 +229,11 @@ def parse(source: str) -> Program:
                 start = match.start(kind)
                 first = len(gates)
             if kind == "num":
-                if may_overflow and len(gates) >= MAX_NODES:
+                node = len(gates)
+                if may_overflow and node >= MAX_NODES:
                     raise _too_many_nodes()
-                literals[len(gates)] = text
-                output.append(len(gates))
+                literals[node] = text
+                output.append(node)
                 gates.append(CONST)
                 args.append(())
                 needs.append(False)
@@ -301,8 +302,8 @@ def parse(source: str) -> Program:
                 else:
                     message = _("expected a number, a name or '(' but found {found}")
                 raise ParseError(message.format(found=_describe(text), previous=previous), source, match.start(kind))
-        elif text in _BINARY:  # a binary operator: first reduce what binds tighter
-            precedence, reduces_above = _BINARY[text]
+        elif (binary := _BINARY.get(text)) is not None:  # first reduce what binds tighter
+            precedence, reduces_above = binary
             while stack and stack[-1][1] > reduces_above:
                 top = stack.pop()
                 if top[0] == _BIN:  # the commonest reduction, written out (as reduce() does it)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import jsonschema
 import pytest
-from conftest import ROOT
+from conftest import ROOT, backprop_executable
 
 SCHEMA = json.loads((ROOT / "docs" / "schema" / "grad.schema.json").read_text())
 CIRCUIT = ["(x+y)*z", "x=-2", "y=5", "z=-4"]
@@ -142,9 +145,38 @@ def test_bad_input_is_one_line_and_exit_2(cli, args, message):
     assert "Traceback" not in result.stderr
 
 
-def test_syntax_error_shows_a_caret(cli):
+def test_syntax_error_is_one_line_for_scripts_and_shows_a_caret_at_a_terminal(cli, monkeypatch):
+    lines = cli("grad", "(x+y))*z", "x=1", "y=1", "z=1").stderr.splitlines()
+    assert lines == ["error: unmatched ')' at column 6"]
+    monkeypatch.setattr("backprop_cli.cli.stderr_is_terminal", lambda: True)
     lines = cli("grad", "(x+y))*z", "x=1", "y=1", "z=1").stderr.splitlines()
     assert lines == ["error: unmatched ')' at column 6", "  (x+y))*z", "       ^"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_the_caret_reaches_a_real_terminal():
+    import pty
+
+    controller, terminal = pty.openpty()
+    done = subprocess.run(
+        [*backprop_executable(), "grad", "x+", "--no-check"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal, timeout=60,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal's other end is closed: everything is read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert done.returncode == 2 and done.stdout == b""
+    assert shown.decode().splitlines() == [
+        "error: expected a number, a name or '(' but found end of input after '+' at column 3", "  x+", "    ^"
+    ]
 
 
 def test_values_file_errors(cli, tmp_path):

@@ -45,9 +45,8 @@ def names_in(text: str) -> list[str]:
 
 
 def one_line_error(stderr: str) -> bool:
-    """An "error: ..." line, and at most the source line and a caret under it."""
-    lines = stderr.strip("\n").splitlines()
-    return bool(lines) and lines[0].startswith("error: ") and len(lines) <= 3 and "Traceback" not in stderr
+    """Exactly one "error: ..." line (stderr is not a terminal here, so no caret lines)."""
+    return stderr.startswith("error: ") and stderr.endswith("\n") and stderr.count("\n") == 1
 
 
 @FUZZ

@@ -203,9 +203,12 @@ def test_gates_in_each_language(cli, language, word):
         ("zh", "错误：应为数、名称或 '('，但在 '+' 之后遇到了 输入结尾（第 3 列）"),
     ],
 )
-def test_parse_error_in_each_language(cli, language, expected):
+def test_parse_error_in_each_language(cli, language, expected, monkeypatch):
     result = cli("grad", "x+", "--lang", language)
     assert result.exit_code == 2
+    assert result.stderr.splitlines() == [expected]
+    monkeypatch.setattr("backprop_cli.cli.stderr_is_terminal", lambda: True)
+    result = cli("grad", "x+", "--lang", language)
     assert result.stderr.splitlines() == [expected, "  x+", "    ^"]  # the caret stays under the column
     assert result.stdout == ""
 

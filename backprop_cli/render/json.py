@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
 import sys
-import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
@@ -155,6 +151,8 @@ def _parallel(result: Result) -> bool:
     """Format the backward steps in a second process? Only where that is cheap and safe: a
     forking Linux with a core to spare, one thread, float mode, a large graph, and not
     turned off with BACKPROP_PARALLEL=0."""
+    import threading
+
     return (
         sys.platform == "linux"
         and (os.cpu_count() or 1) > 1
@@ -177,6 +175,10 @@ def _formatted_aside(key: str, lines: Iterable[str], enabled: bool) -> Iterator[
     if not enabled:
         yield lambda stream: False
         return
+    import shutil
+    import signal
+    import tempfile
+
     with tempfile.TemporaryFile() as file:
         pid = os.fork()
         if pid == 0:  # the child: the graph is already in its memory (copy on write)
