@@ -29,7 +29,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import best_of  # noqa: E402
-
 from micrograd.engine import Value  # noqa: E402
 
 from backprop_cli.check import Grader, grade_batch, read_batch  # noqa: E402
