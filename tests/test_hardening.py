@@ -397,6 +397,25 @@ def test_a_failing_second_process_leaves_the_document_whole(monkeypatch):
     assert stream.getvalue() == expected
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="formatting aside needs fork")
+def test_no_process_to_spare_means_formatting_here(monkeypatch):
+    import io
+
+    from backprop_cli.render import json as json_render
+
+    result = grad("x*y + x", {"x": 2, "y": 3})
+    expected = _serial_document(result)
+
+    def no_fork():
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(json_render, "_parallel", lambda result: True)
+    monkeypatch.setattr(os, "fork", no_fork)
+    stream = io.StringIO()
+    json_render.write_json(result, stream)
+    assert stream.getvalue() == expected
+
+
 def test_exact_values_beyond_float_range_are_a_clear_json_error(cli):
     result = cli("grad", "x*x", "x=1e200", "--exact", "--json", "--no-check")
     assert result.exit_code == 2 and result.stdout == ""

@@ -179,34 +179,42 @@ def _formatted_aside(key: str, lines: Iterable[str], enabled: bool) -> Iterator[
     import signal
     import tempfile
 
-    with tempfile.TemporaryFile() as file:
+    file = None
+    try:
+        file = tempfile.TemporaryFile()
         pid = os.fork()
-        if pid == 0:  # the child: the graph is already in its memory (copy on write)
-            status = 1
-            try:
-                with open(file.fileno(), "w", encoding="utf-8", closefd=False) as out:
-                    _write_list(out, key, lines)
-                status = 0
-            finally:
-                os._exit(status)  # no cleanup of the parent's state, no flushing of its buffers
-        running = True
+    except OSError:  # no room for the file, or no process to spare: the caller formats the list
+        if file is not None:
+            file.close()
+        yield lambda stream: False
+        return
+    if pid == 0:  # the child: the graph is already in its memory (copy on write)
+        status = 1
+        try:
+            with open(file.fileno(), "w", encoding="utf-8", closefd=False) as out:
+                _write_list(out, key, lines)
+            status = 0
+        finally:
+            os._exit(status)  # no cleanup of the parent's state, no flushing of its buffers
+    running = True
 
-        def copy_into(stream: TextIO) -> bool:
-            nonlocal running
-            status = os.waitpid(pid, 0)[1]
-            running = False
-            if status != 0:
-                return False
-            file.seek(0)
-            binary = getattr(stream, "buffer", None)
-            if binary is not None and (stream.encoding or "").lower().replace("-", "") == "utf8":
-                stream.flush()
-                shutil.copyfileobj(file, binary, 1 << 20)
-            else:
-                for block in iter(lambda: file.read(1 << 20), b""):
-                    stream.write(block.decode("utf-8"))
-            return True
+    def copy_into(stream: TextIO) -> bool:
+        nonlocal running
+        status = os.waitpid(pid, 0)[1]
+        running = False
+        if status != 0:
+            return False
+        file.seek(0)
+        binary = getattr(stream, "buffer", None)
+        if binary is not None and (stream.encoding or "").lower().replace("-", "") == "utf8":
+            stream.flush()  # the bytes go straight after what the stream has written so far
+            shutil.copyfileobj(file, binary, 1 << 20)
+        else:
+            with open(file.fileno(), encoding="utf-8", closefd=False) as text:
+                shutil.copyfileobj(text, stream, 1 << 20)
+        return True
 
+    with file:
         try:
             yield copy_into
         finally:
