@@ -61,12 +61,13 @@ def grad(
     """
     values = dict(values or {})
     graph = build(expression)
-    missing = [name for name in graph.inputs if name not in values]
-    if missing:
+    # the values given are read first: "x=1,y=2" is one malformed value, not a missing y
+    inputs = {name: read_value(name, values[name], exact) for name in graph.inputs if name in values}
+    if len(inputs) < len(graph.inputs):
+        missing = [name for name in graph.inputs if name not in values]
         # a given value that is neither an input nor computed by the program may be a typo
         unused = [name for name in values if name not in graph.inputs and name not in graph.names]
         raise graph.missing_values(missing, unused)
-    inputs = {name: read_value(name, values[name], exact) for name in graph.inputs}
     node_values = graph.forward(inputs, exact)
     locals_ = graph.local_gradients(node_values)
     seed: Number = Fraction(1) if exact else 1.0

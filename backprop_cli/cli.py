@@ -116,6 +116,7 @@ def _main(
     """A backprop tutor and calculator."""
 
 
+COLOR_HELP = "auto: colour and box drawing on a terminal only (NO_COLOR is honoured); always; never: plain text, as in a pipe."
 LANG_HELP = "Language of the prose: en, pt or zh (default: from LANG, else English)."
 
 
@@ -285,7 +286,7 @@ def grad(
     wrt: list[str] | None = typer.Option(None, "--wrt", metavar="A,B", help="Only these gradients in the summary (inputs or named intermediates); a comma list, or repeat --wrt."),
     summary: bool = typer.Option(False, "--summary", help="Only the value and gradients: no forward/backward tables (JSON: no nodes/backward lists); text and JSON only."),
     max_rows: int = typer.Option(500, "--max-rows", min=0, help="Rows shown per table; 0 shows all."),
-    color: Color = typer.Option(Color.auto, "--color", help="auto: colour and box drawing only on a terminal; NO_COLOR is honoured."),
+    color: Color = typer.Option(Color.auto, "--color", help=COLOR_HELP),
     lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """Forward and backward pass of EXPR, step by step, cross-checked with SymPy.
@@ -358,8 +359,12 @@ def grad(
 
 def main() -> None:
     """Console-script entry point: every error is one line on stderr, never a traceback."""
+    import signal
+
     from .i18n import _
 
+    if hasattr(signal, "SIGPIPE"):  # `backprop ... | head` ends quietly, as cat or grep would
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         app()
     except RecursionError:  # pragma: no cover - the engine has no recursion; this is a safety net

@@ -6,7 +6,7 @@ from enum import Enum
 
 import typer
 
-from .cli import LANG_HELP, Color, ExpressionCommand, app, fail, read_expression, read_values
+from .cli import COLOR_HELP, LANG_HELP, Color, ExpressionCommand, app, fail, read_expression, read_values
 
 
 class BatchFormat(str, Enum):
@@ -33,7 +33,7 @@ def check(
     junit: str | None = typer.Option(None, "--junit", metavar="FILE", help="Also write a JUnit XML report (one test case per claim) for CI autograders."),
     verify: bool = typer.Option(False, "--verify", help="Cross-check each entry's gradients with SymPy (slower; grading itself needs no SymPy)."),
     digits: int = typer.Option(6, "--digits", min=1, max=17, help="Significant digits shown (JSON always has full precision)."),
-    color: Color = typer.Option(Color.auto, "--color", help="auto: colour and box drawing only on a terminal; NO_COLOR is honoured."),
+    color: Color = typer.Option(Color.auto, "--color", help=COLOR_HELP),
     lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """Grade claimed values and gradients; name the likely mistake and the step to look at.

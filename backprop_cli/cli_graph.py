@@ -37,7 +37,7 @@ def graph(
     max_depth: int = typer.Option(25, "--max-depth", min=1, max=200, help="Tree levels shown; deeper levels are cut with a note."),
     exact: bool = typer.Option(False, "--exact", help="Exact fractions where the gates allow it (2.2 is 11/5)."),
     digits: int = typer.Option(6, "--digits", min=1, max=17, help="Significant digits shown."),
-    color: Color = typer.Option(Color.auto, "--color", help="Tree colours: auto (on a terminal only; NO_COLOR is honoured), always, never."),
+    color: Color = typer.Option(Color.auto, "--color", help="Tree colours: auto (on a terminal only; NO_COLOR is honoured), always, never (plain text)."),
     lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """Draw the computational graph of EXPR with every forward value and gradient.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from .cli import LANG_HELP, Color, app, fail, given, read_expression, read_values, split_wrt
+from .cli import COLOR_HELP, LANG_HELP, Color, app, fail, given, read_expression, read_values, split_wrt
 from .errors import BackpropError
 
 
@@ -24,7 +24,7 @@ def descend(
     plot: str | None = typer.Option(None, "--plot", metavar="FILE", help="Also write the loss curve to FILE.svg (or FILE.png, with matplotlib)."),
     no_plot: bool = typer.Option(False, "--no-plot", help="No loss curve in the terminal."),
     digits: int = typer.Option(6, "--digits", min=1, max=17, help="Significant digits shown (JSON always has full precision)."),
-    color: Color = typer.Option(Color.auto, "--color", help="auto: colour and box drawing only on a terminal; NO_COLOR is honoured."),
+    color: Color = typer.Option(Color.auto, "--color", help=COLOR_HELP),
     lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """Gradient descent on EXPR: a table of steps, the final parameters and the loss curve.
@@ -110,7 +110,7 @@ def net(
     save: str | None = typer.Option(None, "--save", metavar="FILE", help="Write the spec (after training, with --train) as JSON, or TOML for .toml."),
     digits: int = typer.Option(6, "--digits", min=1, max=17, help="Significant digits shown (JSON always has full precision)."),
     max_rows: int = typer.Option(500, "--max-rows", min=0, help="Rows shown per table; 0 shows all."),
-    color: Color = typer.Option(Color.auto, "--color", help="auto: colour and box drawing only on a terminal; NO_COLOR is honoured."),
+    color: Color = typer.Option(Color.auto, "--color", help=COLOR_HELP),
     lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """Forward and backward pass of a small fully connected network, neuron by neuron.

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from .cli import LANG_HELP, Color, app, fail
+from .cli import COLOR_HELP, LANG_HELP, Color, app, fail
 
 SEED_HELP = "Seed of the exercises: the same seed gives the same exercises (default: a random seed, shown)."
 LEVEL_HELP = "1: one gate; 2: a small circuit like (x+y)*z; 3: a sigmoid neuron or a staged program with fan-out."
@@ -23,7 +23,7 @@ def gates(
     json_out: bool = typer.Option(False, "--json", help="Print the reference (and the worked example) as JSON."),
     digits: int = typer.Option(6, "--digits", min=1, max=17, help="Significant digits in the worked example."),
     color: Color = typer.Option(
-        Color.auto, "--color", help="auto: colour and box drawing only on a terminal; NO_COLOR is honoured."
+        Color.auto, "--color", help=COLOR_HELP
     ),
     lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
@@ -77,7 +77,7 @@ def quiz(
     count: int = typer.Option(1, "--count", min=1, max=200, help="Number of exercises."),
     seed: int | None = typer.Option(None, "--seed", help=SEED_HELP),
     color: Color = typer.Option(
-        Color.auto, "--color", help="auto: colour and box drawing only on a terminal; NO_COLOR is honoured."
+        Color.auto, "--color", help=COLOR_HELP
     ),
     lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:

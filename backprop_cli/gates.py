@@ -249,7 +249,7 @@ GATES: dict[str, Gate] = {
         Gate(
             "relu", 1, _relu, lambda i, o: (1 if i[0] > 0 else 0,),
             ("1 if a > 0 else 0",), lambda sp, a: sp.Max(0, a),
-            "relu is a gate: the gradient passes where the input was positive and stops elsewhere",
+            "relu is a switch: the gradient passes where the input was positive and stops elsewhere",
             kink=lambda i: i[0] == 0, convention="relu'(0) = 0 (as in PyTorch and micrograd)",
         ),
         Gate(

@@ -38,9 +38,11 @@ def parse_number(text: str, exact: bool, what: str | None = None) -> Number:
     match = _VALUE.fullmatch(text)
     if not match:
         shown = text if len(text) <= 40 else _("{start}... ({count:,} characters)").format(start=text[:20], count=len(text))
-        raise InputError(
-            _("{what} {text!r} is not a number (use forms like 3, -2.5, 1e-3 or 11/5)").format(what=what, text=shown)
-        )
+        if "=" in text:  # x=1,y=2 or x=1;y=2: several values run together
+            message = _("{what} {text!r} is not a number: give each value as a word of its own (x=1 y=2)")
+        else:
+            message = _("{what} {text!r} is not a number (use forms like 3, -2.5, 1e-3 or 11/5)")
+        raise InputError(message.format(what=what, text=shown))
     numerator, denominator = match.group(1), match.group(2)
     value = literal(numerator, exact)
     if denominator is not None:

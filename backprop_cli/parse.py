@@ -49,6 +49,9 @@ _TOKEN = re.compile(
     re.DOTALL | re.ASCII,  # ASCII digits only: a full-width "２" is named as a look-alike
 )
 
+#: what follows 'name(' in a function definition, 'f(x) = ...' (a call is never assigned to)
+_DEFINITION = re.compile(r"[^()\n;=]*\)[ \t\r\f]*=")
+
 #: operator -> (precedence, how far it reduces): an arriving operator turns every stacked
 #: operator that binds tighter than the second number into a node first. That is every one
 #: of equal precedence too for left-associative + - * /, but not for right-associative **.
@@ -262,6 +265,10 @@ def parse(source: str) -> Program:
                 expect_operand = False
             elif kind == "call":
                 if text not in GATES:
+                    if _DEFINITION.match(source, match.end()):  # f(x) = x**2
+                        message = _("{name}(...) = ... defines a function, which a program cannot do "
+                                    "(write {name} = EXPRESSION to name a value)").format(name=short_name(text))
+                        raise ParseError(message, source, match.start(kind))
                     raise ParseError(_unknown_function(text), source, match.start(kind))
                 push((_CALL, 0, [text, 1], match.start(kind)))
                 open_parens += 1
@@ -347,8 +354,9 @@ def parse(source: str) -> Program:
         elif kind == "end" or text == ";" or text == "\n":
             while stack:  # the statement is complete
                 entry = stack.pop()
-                if entry[0] >= _PAREN:
-                    raise ParseError(_("'(' is never closed"), source, entry[3])
+                if entry[0] >= _PAREN:  # point at the parenthesis itself, after a call's name
+                    offset = source.index("(", entry[3]) if entry[0] == _CALL else entry[3]
+                    raise ParseError(_("'(' is never closed"), source, offset)
                 reduce(entry)
             root = output.pop()
             if name is not None:

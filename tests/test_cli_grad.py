@@ -163,15 +163,7 @@ def test_the_caret_reaches_a_real_terminal():
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal, timeout=60,
     )
     os.close(terminal)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(controller, 4096)
-        except OSError:  # the terminal's other end is closed: everything is read
-            break
-        if not chunk:
-            break
-        shown += chunk
+    shown = _read_terminal(controller)
     os.close(controller)
     assert done.returncode == 2 and done.stdout == b""
     assert shown.decode().splitlines() == [
@@ -422,3 +414,58 @@ def test_descend_and_check_say_a_computed_name_is_ignored(cli, command):
     result = cli(*command)
     assert result.exit_code == 0
     assert "warning: 'q' is computed by the program, so the value given for it is ignored" in result.stderr.splitlines()
+
+
+def test_values_run_together_are_one_malformed_value(cli):
+    result = cli("grad", "x*y", "x=1,y=2")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: value of 'x' '1,y=2' is not a number: give each value as a word of its own (x=1 y=2)\n"
+    )
+
+
+def _read_terminal(controller: int) -> bytes:
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal's other end is closed: everything is read
+            return shown
+        if not chunk:
+            return shown
+        shown += chunk
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("color, styled", [("auto", True), ("never", False)])
+def test_color_never_is_plain_text_even_at_a_terminal(color, styled):
+    import pty
+
+    controller, terminal = pty.openpty()
+    done = subprocess.run(
+        [*backprop_executable(), "grad", *CIRCUIT, "--no-check", "--color", color],
+        stdin=subprocess.DEVNULL, stdout=terminal, stderr=subprocess.PIPE, timeout=60,
+        env={**os.environ, "COLUMNS": "120", "NO_COLOR": "", "TERM": "xterm"},
+    )
+    os.close(terminal)
+    shown = _read_terminal(controller).decode()
+    os.close(controller)
+    assert done.returncode == 0
+    assert ("\x1b[" in shown) is styled  # escape codes: colour, bold
+    assert ("╭" in shown) is styled and ("+---" in shown) is not styled  # box drawing or ASCII
+    assert "df/dx" in shown
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no SIGPIPE")
+def test_a_closed_pipe_ends_the_program_quietly():
+    expression = " + ".join(f"x*{i}" for i in range(3000))  # about 1 MB of JSON: more than a pipe holds
+    reader = subprocess.Popen(
+        [*backprop_executable(), "grad", expression, "x=1", "--no-check", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    reader.stdout.read(1)
+    reader.stdout.close()  # like `| head -c 1`
+    stderr = reader.stderr.read()
+    reader.wait(timeout=60)
+    assert stderr == b""  # no BrokenPipeError, no "Exception ignored"
+    assert reader.returncode == -13  # ended by SIGPIPE, as cat or grep would be

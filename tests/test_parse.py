@@ -68,6 +68,10 @@ def test_caret_is_power_and_is_reported():
         ("lambda: 1", "unexpected character ':'", 7),
         ("x @ y", "unexpected character '@'", 3),
         ("x; (y", "'(' is never closed", 4),
+        ("sin(x", "'(' is never closed", 4),
+        ("f(x) = x**2", "f(...) = ... defines a function, which a program cannot do (write f = EXPRESSION", 1),
+        ("y = 2\nloss(w, b) = (w*y + b)**2", "loss(...) = ... defines a function", 1),  # the parenthesis, not the function's name
+        ("2*(x + max (x, y", "'(' is never closed", 12),  # the innermost one still open
     ],
 )
 def test_syntax_errors_name_the_problem_and_column(text, message, column):

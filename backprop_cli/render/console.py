@@ -7,7 +7,8 @@ import sys
 
 
 def make_console(color: str = "auto", stderr: bool = False):
-    """color: "auto" (colour and box drawing on a terminal only), "always" or "never".
+    """color: "auto" (colour and box drawing on a terminal only), "always" or "never" (plain
+    text, as in a pipe: no colour, no bold, ASCII tables).
 
     Rich itself honours NO_COLOR; when the output is piped we also draw tables with plain
     ASCII so that files and other programs get clean text.
@@ -15,7 +16,7 @@ def make_console(color: str = "auto", stderr: bool = False):
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    force = True if color == "always" else None
+    force = {"always": True, "never": False}.get(color)
     console = Console(
         file=stream,
         force_terminal=force,

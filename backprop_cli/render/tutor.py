@@ -314,7 +314,10 @@ class QuizScreen:
             self.console.print(_("  hints used: {count}").format(count=quiz.hints))
         mistakes = quiz.mistakes()
         if mistakes:
-            listed = ", ".join(f"{code} x{count}" for code, count in mistakes.items())
+            unexplained = _("no common mistake")  # the code "unknown" would read like a mistake's name
+            listed = ", ".join(
+                f"{unexplained if code == 'unknown' else code} x{count}" for code, count in mistakes.items()
+            )
             self.console.print(_("  mistakes: {mistakes} (docs/check.md explains each diagnosis)").format(mistakes=listed))
 
 
