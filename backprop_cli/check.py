@@ -332,6 +332,7 @@ def read_batch(lines: Iterable[str], name: str = "-", batch_format: str = "auto"
     """
     if batch_format == "auto":
         batch_format = "csv" if name.lower().endswith(".csv") else "jsonl"
+    lines = _without_bom(lines)
     if batch_format == "csv":
         entries = _read_csv(lines)
     elif batch_format == "jsonl":
@@ -345,6 +346,23 @@ def read_batch(lines: Iterable[str], name: str = "-", batch_format: str = "auto"
     if empty:
         where = _("standard input") if name == "-" else repr(name)
         raise InputError(_("no entries in {file}: there is nothing to grade").format(file=where))
+
+
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    """The lines with a UTF-8 byte-order mark taken off the first (Excel's "CSV UTF-8" and
+    Windows PowerShell write one)."""
+    lines = iter(lines)
+    first = next(lines, None)
+    if first is not None:
+        yield first.removeprefix("\ufeff")
+        yield from lines
+
+
+def shown_id(value: object) -> str:
+    """An entry's id as reports show it: lone surrogates and control characters (which no
+    UTF-8 output, terminal or XML document can carry) become '?'."""
+    text = str(value)
+    return text if text.isprintable() else "".join(c if c.isprintable() else "?" for c in text)
 
 
 def _read_jsonl(lines: Iterable[str]) -> Iterator[Entry]:
@@ -406,7 +424,7 @@ def _read_csv(lines: Iterable[str]) -> Iterator[Entry]:
                 error = _("column {column}: {error}").format(column=column, error=problem.message)
                 break
         if error:
-            yield Entry(str(record["id"] or fallback), line=number, error=error)
+            yield Entry(shown_id(record["id"] or fallback), line=number, error=error)
         else:
             yield entry_from_fields(record, number, fallback)
 
@@ -414,7 +432,7 @@ def _read_csv(lines: Iterable[str]) -> Iterator[Entry]:
 def entry_from_fields(record: dict[str, Any], line: int = 0, fallback_id: str = "answer") -> Entry:
     """An Entry from a decoded JSON object (``id``, ``expression``, ``values``, ``claims``)."""
     identifier = record.get("id")
-    entry = Entry(fallback_id if identifier in (None, "") else str(identifier), line=line)
+    entry = Entry(fallback_id if identifier in (None, "") else shown_id(identifier), line=line)
     try:
         expression = record.get("expression")
         if not isinstance(expression, str) or not expression.strip():
@@ -1426,6 +1444,18 @@ class _Pass:
         operands = graph.args[node]
         winners = [self.label(j) for j, local in zip(operands, self.locals[node]) if local != 0]
         correct = ", ".join(winners) or _("no input")
+        if name == "relu":  # one input: the mistake is passing where it stops, or stopping where it passes
+            operand = operands[0]
+            if winners:
+                message = _("gate {gate} stopped the gradient; relu passes it on while its input is positive ({input} = {value})")
+            else:
+                message = _("gate {gate} passed the gradient on; relu stops it while its input is not positive ({input} = {value})")
+            return message.format(gate=gate, input=self.label(operand), value=fmt(self.values[operand]))
+        if position >= 0 and len(winners) > 1:  # a tie: the whole gradient to one of the tied inputs
+            return _(
+                "gate {gate} sent all of the gradient to {wrong}; at a tie {name} splits it equally among {correct} "
+                "(the convention here)"
+            ).format(gate=gate, wrong=self.label(operands[position]), name=name, correct=correct)
         if position == -1:
             return _("gate {gate} split the gradient among its inputs; {name} sends all of it to {correct}").format(
                 gate=gate, name=name, correct=correct

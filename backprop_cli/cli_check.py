@@ -80,12 +80,21 @@ def check(
                     name, number = parse_assignment(item, option)
                     claims.append(make_claim(kind, name, number))
             report = Report([grader.grade(text, values, claims)])
-    except BackpropError as error:
+    except (BackpropError, OSError, UnicodeDecodeError) as problem:
+        if isinstance(problem, BackpropError):
+            error = problem
+        elif isinstance(problem, OSError):
+            error = InputError(_("--batch: cannot read {file!r}: {reason}").format(file=batch, reason=problem.strerror))
+        else:
+            error = InputError(_("--batch: {file!r} is not UTF-8 text").format(file=batch))
+        if junit is not None:  # a report of the error, so that CI never shows an earlier run's
+            from .check import Graded
+
+            try:
+                _write_junit(junit, Report([Graded(batch or "answer", False, error=error.message)]))
+            except BackpropError:
+                pass  # the input error is the one to report
         fail(error)
-    except OSError as error:
-        fail(InputError(_("--batch: cannot read {file!r}: {reason}").format(file=batch, reason=error.strerror)))
-    except UnicodeDecodeError:
-        fail(InputError(_("--batch: {file!r} is not UTF-8 text").format(file=batch)))
 
     for entry in report.entries:
         who = f"{entry.where}: " if batch is not None else ""
@@ -94,13 +103,10 @@ def check(
         for warning in entry.warnings:
             typer.echo(_("warning: {who}{warning}").format(who=who, warning=warning), err=True)
     if junit is not None:
-        from .render.check import junit_xml
-
         try:
-            with open(junit, "w", encoding="utf-8") as handle:
-                handle.write(junit_xml(report))
-        except OSError as error:
-            fail(InputError(_("--junit: cannot write {file!r}: {reason}").format(file=junit, reason=error.strerror)))
+            _write_junit(junit, report)
+        except BackpropError as error:
+            fail(error)
     if json_out:
         from .render.check import write_report_json
 
@@ -114,6 +120,18 @@ def check(
         else:
             render_answer(report.entries[0], console, digits=digits)
     raise typer.Exit(report.exit_code)
+
+
+def _write_junit(path: str, report) -> None:
+    from .errors import InputError
+    from .i18n import _
+    from .render.check import junit_xml
+
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(junit_xml(report))
+    except OSError as error:
+        raise InputError(_("--junit: cannot write {file!r}: {reason}").format(file=path, reason=error.strerror)) from None
 
 
 def _batch_lines(name: str):

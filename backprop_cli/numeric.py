@@ -75,7 +75,7 @@ def literal(text: str, exact: bool) -> Number:
     if value == 0 and any(digit in "123456789" for digit in re.split("[eE]", text)[0]):
         raise LimitError(
             _("number {text!r} is too small for a floating-point number (it would be read as 0); "
-              "use --exact").format(text=text)
+              "exact arithmetic holds it (grad --exact)").format(text=text)
         )
     return value
 

@@ -411,3 +411,65 @@ def test_repeated_keys_in_a_batch_line(cli):
     assert first["error"] == "key 'x' appears twice in one JSON object: give it once"
     assert second["ok"] is True
     assert result.stderr == "error: line 1: key 'x' appears twice in one JSON object: give it once\n"
+
+
+def test_ids_no_output_can_carry_are_shown_with_question_marks(cli, tmp_path):
+    """A lone surrogate or control characters in an id (valid JSON) must not break the
+    table, the JSON report or the JUnit XML."""
+    answers = tmp_path / "odd.jsonl"
+    answers.write_text(
+        '{"id": "ok", "expression": "x*y", "values": {"x": 1, "y": 2}, "claims": {"value": 2}}\n'
+        '{"id": "\\ud800bad", "expression": "x*y", "values": {"x": 1, "y": 2}, "claims": {"value": 2}}\n'
+        '{"id": "a<&>\\"b\\u0001\\u001b[31m", "expression": "x*y", "values": {"x": 1, "y": 2}, "claims": {"value": 3}}\n',
+        encoding="utf-8",
+    )
+    junit = tmp_path / "report.xml"
+    result = cli("check", "--batch", str(answers), "--junit", str(junit))
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "?bad" in result.stdout
+    cases = ET.parse(junit).getroot().find("testsuite").findall("testcase")
+    assert [case.get("classname") for case in cases] == ["ok", "?bad", 'a<&>"b??[31m']
+    report = json.loads(cli("check", "--batch", str(answers), "--json").stdout)
+    assert [entry["id"] for entry in report["entries"]] == ["ok", "?bad", 'a<&>"b??[31m']
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_a_byte_order_mark_is_not_part_of_the_first_line(cli, tmp_path, suffix):
+    if suffix == "csv":
+        text = 'id,expression,values,claims\nb1,x*y,"{""x"": 1, ""y"": 2}","{""value"": 2}"\n'
+    else:
+        text = '{"id": "b1", "expression": "x*y", "values": {"x": 1, "y": 2}, "claims": {"value": 2}}\n'
+    answers = tmp_path / f"answers.{suffix}"
+    answers.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    report = json.loads(cli("check", "--batch", str(answers), "--json").stdout)
+    assert [(entry["id"], entry["ok"]) for entry in report["entries"]] == [("b1", True)]
+
+
+@pytest.mark.parametrize(
+    "expression, values, claimed, expected, said",
+    [
+        # relu(x)*y: df/dx = y where x > 0 (3 at x = 2), 0 where x < 0
+        ("relu(x)*y", ["x=2", "y=3"], "0", "3", "gate relu(x) stopped the gradient; relu passes it on while its input is positive (x = 2)"),
+        ("relu(x)*y", ["x=-2", "y=3"], "3", "0", "gate relu(x) passed the gradient on; relu stops it while its input is not positive (x = -2)"),
+        # a tie at max(x, y): z = 4 split equally, 2 each
+        ("max(x, y)*z", ["x=3", "y=3", "z=4"], "4", "2", "gate max(x, y) sent all of the gradient to x; at a tie max splits it equally among x, y"),
+    ],
+)
+def test_routing_mistakes_say_what_the_gate_does_here(cli, expression, values, claimed, expected, said):
+    report = json.loads(cli("check", expression, *values, "--grad", f"x={claimed}", "--json").stdout)
+    (verdict,) = report["entries"][0]["claims"]
+    assert verdict["expected"] == float(expected) and not verdict["ok"]
+    assert verdict["diagnosis"]["code"] == "max-routing" and said in verdict["diagnosis"]["message"]
+
+
+def test_bad_input_replaces_an_earlier_junit_report(cli, tmp_path):
+    """A CI job that publishes the report must not show a previous run's pass."""
+    junit = tmp_path / "report.xml"
+    assert cli("check", "x*y", "x=1", "y=2", "--grad", "x=2", "--junit", str(junit)).exit_code == 0
+    assert ET.parse(junit).getroot().get("errors") == "0"
+    result = cli("check", "x*y", "x=1", "y=2", "--grad", "w=3", "--junit", str(junit))
+    assert result.exit_code == 2
+    root = ET.parse(junit).getroot()
+    assert (root.get("tests"), root.get("errors")) == ("1", "1")
+    (error,) = root.iter("error")
+    assert "'w', which is not an input" in error.get("message")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TextIO
 
 from ..check import CODES, Graded, Report, Verdict, line_label
@@ -173,8 +174,20 @@ def junit_xml(report: Report) -> str:
             failure = ET.SubElement(case, "failure", message=message, type=found.code if found else "wrong")
             if found:
                 failure.text = f"{found.code} ({found.node}): {found.message}\n{found.step}"
+    for element in suites.iter():  # characters XML 1.0 cannot hold (from a user's text) become '?'
+        element.attrib.update({key: _xml_text(value) for key, value in element.attrib.items()})
+        if element.text:
+            element.text = _xml_text(element.text)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+#: characters XML 1.0 cannot hold
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("?", text)
 
 
 def _escape(text: str) -> str:
