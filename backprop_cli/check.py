@@ -174,6 +174,8 @@ class Entry:
     #: line (JSONL) or row (CSV) of the batch file, 0 for a single answer
     line: int = 0
     error: str | None = None
+    #: claims still "?" (a worksheet handed in half done): not graded, and the entry is not ok
+    unanswered: int = 0
 
 
 @dataclass(slots=True)
@@ -192,6 +194,8 @@ class Graded:
     warnings: list[str] = field(default_factory=list)
     #: the SymPy cross-check (only with verify=True)
     check: Check | None = None
+    #: claims left as "?" (see Entry.unanswered)
+    unanswered: int = 0
 
     @property
     def parsed(self) -> str:
@@ -212,6 +216,8 @@ class Graded:
             "error": self.error,
             "claims": [verdict.to_dict() for verdict in self.verdicts],
         }
+        if self.unanswered:
+            record["unanswered"] = self.unanswered
         if self.check is not None:
             record["check"] = {"method": self.check.method, "ok": self.check.ok, "note": self.check.note}
         return record
@@ -241,7 +247,8 @@ class Report:
     def summary(self) -> dict[str, Any]:
         verdicts = [verdict for entry in self.entries for verdict in entry.verdicts]
         right = sum(1 for verdict in verdicts if verdict.ok)
-        return {
+        unanswered = sum(entry.unanswered for entry in self.entries)
+        counts = {
             "entries": len(self.entries),
             "correct": sum(1 for entry in self.entries if entry.ok),
             "wrong": sum(1 for entry in self.entries if not entry.ok and not entry.error),
@@ -252,6 +259,9 @@ class Report:
             "diagnoses": self.diagnosis_counts(),
             "exit_code": self.exit_code,
         }
+        if unanswered:
+            counts["claims_unanswered"] = unanswered
+        return counts
 
     def to_dict(self) -> dict[str, Any]:
         """The `--json` report: ``{"entries": [...], "summary": {...}}``."""
@@ -442,14 +452,15 @@ def entry_from_fields(record: dict[str, Any], line: int = 0, fallback_id: str = 
             raise InputError(_("field \"values\" must be an object of name -> number"))
         entry.expression = expression
         entry.values = values
-        entry.claims = claims_from_json(record.get("claims"))
+        entry.claims, entry.unanswered = claims_from_json(record.get("claims"))
     except BackpropError as error:
         entry.error = error.message
     return entry
 
 
-def claims_from_json(claims: Any) -> list[Claim]:
-    """``{"value": V, "gradients": {NAME: V}, "intermediates": {NAME: {"value": V, "grad": V}}}``."""
+def claims_from_json(claims: Any) -> tuple[list[Claim], int]:
+    """``{"value": V, "gradients": {NAME: V}, "intermediates": {NAME: {"value": V, "grad": V}}}``
+    -> (the claims, how many were left as "?", a worksheet's blank)."""
     if not isinstance(claims, dict) or not claims:
         raise InputError(_("field \"claims\" is missing or empty: there is nothing to grade"))
     unknown = [key for key in claims if key not in ("value", "gradients", "intermediates")]
@@ -458,13 +469,22 @@ def claims_from_json(claims: Any) -> list[Claim]:
             _("claims has an unknown key {key!r} (known: value, gradients, intermediates)").format(key=unknown[0])
         )
     found: list[Claim] = []
+    unanswered = 0
+
+    def add(kind: str, name: str, value: Any) -> None:
+        nonlocal unanswered
+        if isinstance(value, str) and value.strip() == "?":
+            unanswered += 1
+        else:
+            found.append(make_claim(kind, name, value))
+
     if "value" in claims:
-        found.append(make_claim("value", "", claims["value"]))
+        add("value", "", claims["value"])
     gradients = claims.get("gradients", {})
     if not isinstance(gradients, dict):
         raise InputError(_("claims.gradients must be an object of name -> number"))
     for name, value in gradients.items():
-        found.append(make_claim("grad", name, value))
+        add("grad", name, value)
     intermediates = claims.get("intermediates", {})
     if not isinstance(intermediates, dict):
         raise InputError(_("claims.intermediates must be an object of name -> {\"value\": V, \"grad\": V}"))
@@ -474,12 +494,12 @@ def claims_from_json(claims: Any) -> list[Claim]:
                 _("claims.intermediates.{name} must be an object with \"value\" and/or \"grad\"").format(name=name)
             )
         if "value" in pair:
-            found.append(make_claim("node", name, pair["value"]))
+            add("node", name, pair["value"])
         if "grad" in pair:
-            found.append(make_claim("node-grad", name, pair["grad"]))
-    if not found:
+            add("node-grad", name, pair["grad"])
+    if not found and not unanswered:
         raise InputError(_("field \"claims\" holds no claim: there is nothing to grade"))
-    return found
+    return found, unanswered
 
 
 # --------------------------------------------------------------------------- grading
@@ -576,10 +596,16 @@ class Grader:
         """Grade one entry; a bad entry comes back with its ``error`` set, never as an exception."""
         if entry.error is not None:
             return Graded(entry.id, False, entry.error, expression=entry.expression, line=entry.line)
+        if not entry.claims:  # every claim still "?": nothing to grade, and not done
+            return Graded(entry.id, False, expression=entry.expression, line=entry.line, unanswered=entry.unanswered)
         try:
-            return self.grade(entry.expression, entry.values, entry.claims, entry_id=entry.id, line=entry.line)
+            graded = self.grade(entry.expression, entry.values, entry.claims, entry_id=entry.id, line=entry.line)
         except BackpropError as error:
             return Graded(entry.id, False, error.message, expression=entry.expression, line=entry.line)
+        if entry.unanswered:  # half done is not done
+            graded.unanswered = entry.unanswered
+            graded.ok = False
+        return graded
 
     def grade(
         self,
@@ -1447,9 +1473,11 @@ class _Pass:
         if name == "relu":  # one input: the mistake is passing where it stops, or stopping where it passes
             operand = operands[0]
             if winners:
-                message = _("gate {gate} stopped the gradient; relu passes it on while its input is positive ({input} = {value})")
+                message = _("gate {gate} stopped the gradient; relu passes it on while its input is positive "
+                            "({input} = {value})")
             else:
-                message = _("gate {gate} passed the gradient on; relu stops it while its input is not positive ({input} = {value})")
+                message = _("gate {gate} passed the gradient on; relu stops it while its input is not positive "
+                            "({input} = {value})")
             return message.format(gate=gate, input=self.label(operand), value=fmt(self.values[operand]))
         if position >= 0 and len(winners) > 1:  # a tie: the whole gradient to one of the tied inputs
             return _(

@@ -473,3 +473,34 @@ def test_bad_input_replaces_an_earlier_junit_report(cli, tmp_path):
     assert (root.get("tests"), root.get("errors")) == ("1", "1")
     (error,) = root.iter("error")
     assert "'w', which is not an input" in error.get("message")
+
+
+def test_a_half_filled_worksheet_grades_what_is_answered(cli, tmp_path):
+    """'?' is a blank: the answered claims are graded, the entry counts as wrong (not done),
+    and an entry with every claim blank is incomplete rather than bad input."""
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(
+        # x*y at x=1, y=5: f = 5, df/dx = y = 5, df/dy = x = 1 (by hand)
+        '{"id": "half", "expression": "x * y", "values": {"x": 1, "y": 5}, "claims": {"value": 5, "gradients": {"x": "?", "y": " ? "}}}\n'
+        '{"id": "done", "expression": "x * y", "values": {"x": 1, "y": 5}, "claims": {"value": 5, "gradients": {"x": 5, "y": 1}}}\n'
+        '{"id": "blank", "expression": "x * y", "values": {"x": 1, "y": 5}, "claims": {"value": "?", "gradients": {"x": "?"}}}\n'
+        '{"id": "wrong", "expression": "x * y", "values": {"x": 1, "y": 5}, "claims": {"value": 5, "gradients": {"x": 1, "y": "?"}}}\n'
+    )
+    result = cli("check", "--batch", str(answers))
+    assert result.exit_code == 1 and result.stderr == ""
+    entries_table = result.stdout.split("Wrong claims")[0]
+    rows = {line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[2:4]]
+            for line in entries_table.splitlines() if line.startswith("| ")}
+    assert rows["half"] == ["incomplete", "1/1 (2 unanswered)"]
+    assert rows["done"] == ["correct", "3/3"]
+    assert rows["blank"] == ["incomplete", "0/0 (2 unanswered)"]
+    assert rows["wrong"] == ["wrong", "1/2 (1 unanswered)"]
+    report = json.loads(cli("check", "--batch", str(answers), "--json").stdout)
+    assert [entry.get("unanswered", 0) for entry in report["entries"]] == [2, 0, 2, 1]
+    assert [entry["ok"] for entry in report["entries"]] == [False, True, False, False]
+    summary = report["summary"]
+    assert (summary["correct"], summary["wrong"], summary["errors"], summary["claims_unanswered"]) == (1, 3, 0, 5)
+    junit = tmp_path / "report.xml"
+    cli("check", "--batch", str(answers), "--junit", str(junit))
+    unanswered = [case for case in ET.parse(junit).getroot().iter("testcase") if case.get("name") == "unanswered"]
+    assert [case.get("classname") for case in unanswered] == ["half", "blank", "wrong"]

@@ -468,10 +468,15 @@ def test_a_wrong_answer_in_the_batch_is_diagnosed(cli):
     assert [(c["name"], c["diagnosis"]["code"]) for c in wrong] == [("z", "sign")]
 
 
-def test_an_unfilled_answer_file_cannot_be_graded(cli):
+def test_an_unfilled_answer_file_is_graded_as_incomplete(cli):
     template = cli("worksheet", "--count", "2", "--level", "1", "--seed", "4", "--json").stdout
-    graded = cli("check", "--batch", "-", input=template)
-    assert graded.exit_code == 2
+    blanks = [template_line.count('"?"') for template_line in template.splitlines()]
+    graded = cli("check", "--batch", "-", "--json", input=template)
+    assert graded.exit_code == 1  # not correct, but not bad input either
+    report = json.loads(graded.stdout)
+    assert [(entry["ok"], entry["claims"], entry["unanswered"]) for entry in report["entries"]] == [
+        (False, [], count) for count in blanks
+    ]
 
 
 def test_worksheet_count_is_bounded(cli):

@@ -89,11 +89,16 @@ def render_report(report: Report, console, *, digits: int = 6) -> None:
     for entry in report.entries:
         if entry.error:
             status, detail = f"[bold yellow]{_('error')}[/]", _escape(_located(entry))
+        elif entry.unanswered and all(verdict.ok for verdict in entry.verdicts):
+            status = f"[bold yellow]{_('incomplete')}[/]"
+            detail = ""
         else:
             status = f"[green]{_('correct')}[/]" if entry.ok else f"[bold red]{_('wrong')}[/]"
             detail = ", ".join(v.diagnosis.code for v in entry.verdicts if v.diagnosis)
         right = sum(1 for verdict in entry.verdicts if verdict.ok)
         shown = "" if entry.error else f"{right}/{len(entry.verdicts)}"
+        if entry.unanswered:
+            shown += " " + _("({count} unanswered)").format(count=entry.unanswered)
         entries.add_row(_escape(entry.id), status, shown, detail)
     console.print(entries)
 
@@ -123,12 +128,15 @@ def render_report(report: Report, console, *, digits: int = 6) -> None:
             counts.add_row(code, str(summary["diagnoses"][code]), meanings[code])
     if counts.row_count:
         console.print(counts)
-    console.print(
-        _(
-            "entries: {entries} ({correct} correct, {wrong} wrong, {errors} not graded); "
-            "claims right: {claims_correct} of {claims}"
-        ).format(**summary)
-    )
+    line = _(
+        "entries: {entries} ({correct} correct, {wrong} wrong, {errors} not graded); "
+        "claims right: {claims_correct} of {claims}"
+    ).format(**summary)
+    if summary.get("claims_unanswered"):
+        line += _("; {count} claims unanswered ('?'), entries with one count as wrong").format(
+            count=summary["claims_unanswered"]
+        )
+    console.print(line)
 
 
 def _located(entry: Graded) -> str:
@@ -153,8 +161,10 @@ def junit_xml(report: Report) -> str:
     import xml.etree.ElementTree as ET
 
     summary = report.summary()
-    tests = summary["claims"] + summary["errors"]
-    counts = {"tests": str(tests), "failures": str(summary["claims_wrong"]), "errors": str(summary["errors"])}
+    incomplete = sum(1 for entry in report.entries if entry.unanswered)
+    tests = summary["claims"] + summary["errors"] + incomplete
+    failures = summary["claims_wrong"] + incomplete
+    counts = {"tests": str(tests), "failures": str(failures), "errors": str(summary["errors"])}
     suites = ET.Element("testsuites", name="backprop check", **counts)
     suite = ET.SubElement(suites, "testsuite", name="backprop check", skipped="0", **counts)
     for entry in report.entries:
@@ -162,6 +172,10 @@ def junit_xml(report: Report) -> str:
             case = ET.SubElement(suite, "testcase", classname=entry.id, name=_("entry"))
             ET.SubElement(case, "error", message=_located(entry), type="input").text = _located(entry)
             continue
+        if entry.unanswered:
+            case = ET.SubElement(suite, "testcase", classname=entry.id, name=_("unanswered"))
+            message = _("{count} claims left as '?'").format(count=entry.unanswered)
+            ET.SubElement(case, "failure", message=message, type="unanswered")
         for verdict in entry.verdicts:
             claim = verdict.claim
             case = ET.SubElement(suite, "testcase", classname=entry.id, name=f"{claim.kind} {verdict.name}")
