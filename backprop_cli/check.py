@@ -66,6 +66,9 @@ MUTATED_CODES = (
 #: Gates that route the gradient (relu is max(0, a)): a local gradient 0 taken as 1 there is a
 #: routing mistake, so missing-local leaves them to max-routing.
 ROUTING_GATES = ("max", "min", "relu")
+#: mistakes a student who holds the wrong rule makes at every gate of the kind (sigmoid' = s
+#: everywhere): besides one gate at a time, they are also tried at all of them at once
+SYSTEMATIC_CODES = ("output-as-local-grad", "mul-not-swapped")
 
 #: Default relative tolerance: any correct rounding to 4 significant digits passes
 #: (0.19661 written as 0.1966), a rounding to 2 does not (0.2 is flagged as rounding).
@@ -934,6 +937,12 @@ def mutations(
             swap(i, (1.0,) * count, (-2,))
         elif code == "max-routing" and name == "relu":  # relu is max(0, a): to a, or to the constant 0
             swap(i, (1.0 - local[0],), (0,))
+    singles = [mutation for mutation in found if len(mutation.replaced) == 1 and not mutation.detail]
+    if code in SYSTEMATIC_CODES and len(singles) > 1:
+        everywhere = tuple(mutation.node for mutation in singles)
+        reaches = tuple(sorted({j for mutation in singles for j in mutation.reaches}))
+        replaced = tuple(pair for mutation in singles for pair in mutation.replaced)
+        found.append(Mutation(code, singles[-1].node, replaced, reaches, ("every", everywhere)))
     return found
 
 
@@ -1162,7 +1171,7 @@ class _Pass:
     def gate_label(self, mutation: Mutation) -> str:
         """The gate a mutation swapped a rule of: its label, or for a sigmoid or tanh written out in
         primitive gates, the gate they compute (``sigmoid(x * y)`` for 1/(1+exp(-(x*y))))."""
-        if mutation.code != "output-as-local-grad" or not mutation.detail:
+        if mutation.code != "output-as-local-grad" or not mutation.detail or mutation.detail[0] == "every":
             return self.label(mutation.node)
         kind, z = mutation.detail
         argument = self.label(z)
@@ -1318,6 +1327,8 @@ class _Pass:
 
     def _may_give(self, mutation: Mutation, target: int, tangents: list, claimed: float, precision: float) -> bool:
         """False when the swapped rule cannot give the claim (not within its tolerance nor its digits)."""
+        if mutation.detail and mutation.detail[0] == "every":
+            return True  # rules swapped one above the other multiply: only the backward pass knows
         estimate, scale = self._estimate(mutation, target, tangents)
         grader = self.grader
         reach = max(grader.atol, grader.rtol * abs(estimate), precision) + 1e-9 * (scale + 1)
@@ -1382,6 +1393,14 @@ class _Pass:
         graph, node = self.graph, mutation.node
         gate = self.label(node)
         code = mutation.code
+        if mutation.detail and mutation.detail[0] == "every":
+            gates = ", ".join(self.label(every) for every in mutation.detail[1])
+            if code == "mul-not-swapped":
+                return _("every mul gate on the way ({gates}) passed each input its own value; mul swaps them: "
+                         "the local gradient for one input is the other input").format(gates=gates)
+            rules = ", ".join(f"{self.rule(every, 0)} = {fmt(self.locals[every][0])}" for every in mutation.detail[1])
+            return _("at every one of the gates {gates} the output was used as the local gradient; the rules are "
+                     "{rules}").format(gates=gates, rules=rules)
         if code == "sign":
             (position,) = mutation.detail
             return _(

@@ -721,3 +721,29 @@ def test_the_estimate_of_a_swap_is_its_backward_pass(expression, values):
                 assert estimate == pytest.approx(backward[target], rel=1e-9, abs=1e-12), (code, mutation)
                 tried += 1
     assert tried > 5
+
+
+def test_the_same_wrong_rule_at_every_gate_is_diagnosed():
+    """A student who believes sigmoid' = s uses it at both sigmoids of a two-layer chain."""
+    w, x, b, w1, b1 = 0.5, 1.0, -0.2, 2.0, 0.1
+    a = 1 / (1 + math.exp(-(w * x + b)))
+    a2 = 1 / (1 + math.exp(-(w1 * a + b1)))
+    correct = a2 * (1 - a2) * w1 * a * (1 - a) * x  # by hand: 0.0846861
+    believed = a2 * w1 * a * x  # s for s(1-s) at both gates: 0.892806
+    program = "z = w*x + b; a = sigmoid(z); z1 = w1*a + b1; a2 = sigmoid(z1)"
+    values = {"w": w, "x": x, "b": b, "w1": w1, "b1": b1}
+    assert one(program, values, "grad", "w", f"{correct:.6g}").ok
+    found = diagnosed(program, values, "grad", "w", f"{believed:.6g}")
+    assert found.code == "output-as-local-grad"
+    assert found.message.startswith("at every one of the gates a, a2 the output was used as the local gradient")
+    # one gate alone is still named as that gate
+    outer_only = a2 * w1 * a * (1 - a) * x
+    assert "gate a2's output" in diagnosed(program, values, "grad", "w", f"{outer_only:.6g}").message
+
+
+def test_mul_not_swapped_at_every_gate():
+    # x*y*z at (2, 3, 5): df/dx = y*z = 15; own values at both mul gates: (x*y) = 6, then x = 2: 12
+    found = diagnosed("x*y*z", {"x": 2, "y": 3, "z": 5}, "grad", "x", "12")
+    assert found.code == "mul-not-swapped" and found.message.startswith("every mul gate on the way")
+    single = diagnosed("x*y*z", {"x": 2, "y": 3, "z": 5}, "grad", "x", "10")  # only the lower gate: 5 x 2
+    assert single.code == "mul-not-swapped" and single.message.startswith("mul gate (x * y) passed")
