@@ -711,6 +711,8 @@ def test_the_estimate_of_a_swap_is_its_backward_pass(expression, values):
     tried = 0
     for code in check.MUTATED_CODES:
         for mutation in check.mutations(code, graph, node_values, locals_):
+            if mutation.detail and mutation.detail[0] == "every":
+                continue  # one rule swapped at several gates in a chain is not estimated: always run
             swapped = list(locals_)
             for node, local in mutation.replaced:
                 swapped[node] = local
