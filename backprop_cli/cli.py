@@ -174,11 +174,15 @@ def read_values(assignments: list[str], values_file: str | None, stdin_used: lis
             text = read_stdin_once(stdin_used)
         else:
             try:
-                with open(values_file, encoding="utf-8") as handle:
+                with open(values_file, encoding="utf-8-sig") as handle:  # (a byte-order mark is skipped)
                     text = handle.read()
             except OSError as error:
                 raise InputError(
                     _("--values: cannot read {file!r}: {reason}").format(file=values_file, reason=error.strerror)
+                ) from None
+            except UnicodeDecodeError as error:
+                raise InputError(
+                    _("--values: {file!r} is not valid UTF-8 (byte {offset})").format(file=values_file, offset=error.start + 1)
                 ) from None
         try:
             loaded = json.loads(

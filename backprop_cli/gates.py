@@ -160,6 +160,19 @@ def _sigmoid(a: Number) -> float:
     return e / (1.0 + e)
 
 
+def _sigmoid_local(inputs: tuple, out: float) -> tuple:
+    """s*(1-s), written with e = exp(-|a|) as e/(1+e)**2: the same number, but where s rounds
+    to 1 (a = 40) 1-s would lose every digit and give 0 instead of 4.25e-18."""
+    e = math.exp(-abs(float(inputs[0])))
+    return (e / ((1.0 + e) * (1.0 + e)),)
+
+
+def _tanh_local(inputs: tuple, out: float) -> tuple:
+    """1-t**2, written with e = exp(-2|a|) as 4e/(1+e)**2 for the same reason as sigmoid's."""
+    e = math.exp(-2.0 * abs(float(inputs[0])))
+    return (4.0 * e / ((1.0 + e) * (1.0 + e)),)
+
+
 def _relu(a: Number) -> Number:
     return a if a > 0 else 0 * a
 
@@ -235,13 +248,13 @@ GATES: dict[str, Gate] = {
             exact=False,
         ),
         Gate(
-            "sigmoid", 1, _sigmoid, lambda i, o: (o * (1 - o),),
+            "sigmoid", 1, _sigmoid, _sigmoid_local,
             ("s*(1-s)",), lambda sp, a: 1 / (1 + sp.exp(-a)),
             "sigmoid's local gradient is s*(1-s) from its own output s: at most 1/4, tiny when saturated",
             exact=False,
         ),
         Gate(
-            "tanh", 1, lambda a: math.tanh(a), lambda i, o: (1 - o * o,),
+            "tanh", 1, lambda a: math.tanh(a), _tanh_local,
             ("1-t^2",), lambda sp, a: sp.tanh(a),
             "tanh's local gradient is 1-t^2 from its own output t: at most 1, tiny when saturated",
             exact=False,

@@ -84,7 +84,15 @@ def cross_check(graph: Graph, inputs: dict, grads: list, has_kinks: bool, method
         worker.join(SYMPY_SECONDS)
         if outcome and isinstance(outcome[0], Check):
             return outcome[0]
-        if outcome:
+        if outcome and isinstance(outcome[0], _NotANumber):
+            name, symbolic, value = outcome[0].args
+            if symbolic in ("nan", "zoo", "oo", "-oo"):  # SymPy simplified it to that already (0**y)
+                reason = _("SymPy's derivative for {name!r} is {symbolic}").format(name=short_name(name), symbolic=symbolic)
+            else:
+                reason = _("SymPy's derivative for {name!r}, {symbolic}, is {value} at this point").format(
+                    name=short_name(name), symbolic=symbolic if len(symbolic) <= 60 else symbolic[:57] + "...", value=value
+                )
+        elif outcome:
             reason = _("SymPy failed ({error})").format(error=outcome[0])
         else:
             reason = _("SymPy took longer than {seconds:g} s").format(seconds=SYMPY_SECONDS)
@@ -108,9 +116,15 @@ def sympy_depth(graph: Graph) -> int:
     return depth[graph.output]
 
 
+class _NotANumber(Exception):
+    """SymPy's derivative evaluates to nan or infinity at the point (0**y: 0**y*log(0))."""
+
+
 def _sympy_or_error(graph: Graph, inputs: dict, grads: list, has_kinks: bool):
     try:
         return sympy_check(graph, inputs, grads, has_kinks)
+    except _NotANumber as error:
+        return error
     except Exception as error:  # any failure inside SymPy means: use the other check
         return type(error).__name__
 
@@ -173,6 +187,8 @@ def sympy_check(graph: Graph, inputs: dict, grads: list, has_kinks: bool) -> Che
     items = []
     for name, derivative, reference, mine in zip(names, derivatives, references, engine):
         reference = float(reference)
+        if not math.isfinite(reference):  # nothing to compare with: the finite differences take over
+            raise _NotANumber(name, sp.sstr(derivative), reference)
         ok = math.isclose(float(mine), reference, rel_tol=REL_TOL, abs_tol=ABS_TOL * scale)
         note = ""
         if not ok and any(isinstance(v, Fraction) for v in inputs.values()):

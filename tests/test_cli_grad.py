@@ -469,3 +469,28 @@ def test_a_closed_pipe_ends_the_program_quietly():
     reader.wait(timeout=60)
     assert stderr == b""  # no BrokenPipeError, no "Exception ignored"
     assert reader.returncode == -13  # ended by SIGPIPE, as cat or grep would be
+
+
+@pytest.mark.parametrize("expression, values", [("0**y", ["y=2"]), ("(x*0)**y", ["x=1", "y=2"]), ("0**x*x", ["x=2"])])
+def test_a_derivative_sympy_cannot_evaluate_falls_back_to_finite_differences(cli, expression, values):
+    """0**y is 0 for y > 0, so df/dy = 0; SymPy's 0**y*log(0) is nan, which is no disagreement."""
+    result = cli("grad", expression, *values)
+    assert result.exit_code == 0 and "DISAGREES" not in result.stdout
+    doc = json.loads(cli("grad", expression, *values, "--json").stdout)
+    assert doc["check"]["method"] == "finite-difference" and doc["check"]["ok"]
+    assert doc["check"]["note"].startswith("SymPy's derivative for")
+    if expression == "0**x*x":  # f = 0 for x > 0: every gradient 0
+        assert doc["gradients"] == {"x": 0.0}
+    else:
+        assert doc["gradients"]["y"] == 0.0
+
+
+def test_a_values_file_that_is_not_utf8_is_one_error(cli, tmp_path):
+    values = tmp_path / "values.json"
+    values.write_bytes(b'{"x": 1, "y": 2\xff}')
+    result = cli("grad", "x*y", "--values", str(values))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: --values: {str(values)!r} is not valid UTF-8 (byte 16)\n"
+    values.write_bytes(b'\xef\xbb\xbf{"x": 2, "y": 3}')  # a byte-order mark is skipped
+    doc = json.loads(cli("grad", "x*y", "--values", str(values), "--json", "--summary", "--no-check").stdout)
+    assert doc["gradients"] == {"x": 3.0, "y": 2.0}

@@ -294,3 +294,18 @@ def test_approximations_of_huge_exact_values():
     assert approx(Fraction(1, 10**400)) == "1e-400"
     assert approx(Fraction(123456789 * 10**500)) == "1.23457e508"
     assert approx(Fraction(2, 3)) == "0.666667"
+
+
+@pytest.mark.parametrize("x", [40.0, -40.0, 25.0, 700.0])
+def test_saturated_sigmoid_and_tanh_keep_their_tiny_gradients(x):
+    """s*(1-s) and 1-t^2 where s and t round to 1: e^-|x| / (1+e^-|x|)^2 and 4 e^-2|x| / (...)^2,
+    worked out in Decimal with 50 digits (the float formula 1 - s would give 0)."""
+    from decimal import Decimal, getcontext
+
+    getcontext().prec = 50
+    e = Decimal(-abs(x)).exp()
+    sigmoid_slope = e / (1 + e) ** 2
+    e2 = Decimal(-2 * abs(x)).exp()
+    tanh_slope = 4 * e2 / (1 + e2) ** 2
+    assert grad("sigmoid(x)", {"x": x}).gradients["x"] == pytest.approx(float(sigmoid_slope), rel=1e-12)
+    assert grad("tanh(x)", {"x": x}).gradients["x"] == pytest.approx(float(tanh_slope), rel=1e-12, abs=1e-300)
