@@ -105,7 +105,10 @@ def _pow_local(inputs: tuple, out: Number) -> tuple:
     a, b = inputs
     if a == 0 and 0 < b < 1:
         raise DomainError(_("a**b has an infinite slope at a = 0 when 0 < b < 1 (no gradient)"))
-    d_base = b * _pow(a, b - 1) if b != 0 else 0 * b
+    try:
+        d_base = b * _pow(a, b - 1) if b != 0 else 0 * b
+    except DomainError:  # a**(b-1) beyond a float (x**-1 at 1e-200): an error only if the base needs a gradient
+        d_base = math.inf
     if a > 0:
         try:
             d_exponent = out * math.log(a)
@@ -214,7 +217,8 @@ GATES: dict[str, Gate] = {
             symbol="*",
         ),
         Gate(
-            "div", 2, _div, lambda i, o: (_div(1, i[1]), _div(-i[0], i[1] * i[1])),
+            # -a/b/b, not -a/(b*b): b*b underflows to 0 for b = 1e-200 where -a/b^2 is only too large
+            "div", 2, _div, lambda i, o: (_div(1, i[1]), _div(_div(-i[0], i[1]), i[1])),
             ("1/b", "-a/b^2"), lambda sp, a, b: a / b,
             "div scales by 1/b for the numerator and by -a/b^2 for the denominator",
             symbol="/",

@@ -258,10 +258,13 @@ class Graph:
                 local = gates[i].local_grads(inputs, values[i])
                 for k, j in enumerate(operands):
                     if not -_INF < local[k] < _INF and needs_grad[j]:
+                        if local[k] != local[k]:  # nan
+                            message = _("the local gradient for its input {number}, {name} ({rule}), is undefined here")
+                        else:
+                            message = _("the local gradient for its input {number}, {name} ({rule}), is too large "
+                                        "for a float here (overflow)")
                         raise DomainError(
-                            _("the local gradient for its input {number}, {name} ({rule}), is undefined here").format(
-                                number=k + 1, name=self.labels[j], rule=_(gates[i].rule(k))
-                            )
+                            message.format(number=k + 1, name=self.labels[j], rule=_(gates[i].rule(k)))
                         )
                 locals_[i] = local
         except BackpropError as error:

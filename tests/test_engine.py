@@ -309,3 +309,24 @@ def test_saturated_sigmoid_and_tanh_keep_their_tiny_gradients(x):
     tanh_slope = 4 * e2 / (1 + e2) ** 2
     assert grad("sigmoid(x)", {"x": x}).gradients["x"] == pytest.approx(float(sigmoid_slope), rel=1e-12)
     assert grad("tanh(x)", {"x": x}).gradients["x"] == pytest.approx(float(tanh_slope), rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize(
+    "expression, values, local",
+    [
+        ("1/x", {"x": 1e-200}, "input 2, x (-a/b^2)"),  # -1/1e-400: nothing divides by zero
+        ("x/y", {"x": 1, "y": 1e-200}, "input 2, y (-a/b^2)"),
+        ("log(x)", {"x": 1e-320}, "input 1, x (1/a)"),
+        ("x**-1", {"x": 1e-200}, "input 1, x (b*a^(b-1))"),  # the power itself is 1e200, fine
+    ],
+)
+def test_a_local_gradient_too_large_for_a_float_says_overflow(expression, values, local):
+    with pytest.raises(DomainError) as caught:
+        grad(expression, values)
+    assert f"the local gradient for its {local}, is too large for a float here (overflow)" in caught.value.message
+    assert "division by zero" not in caught.value.message
+
+
+def test_a_tiny_but_representable_divisor_still_works():
+    # d(1/x)/dx = -1/x^2 = -1e300 at x = 1e-150 (by hand)
+    assert grad("1/x", {"x": 1e-150}).gradients["x"] == pytest.approx(-1e300)
