@@ -79,7 +79,7 @@ def grad(
     kinks = graph.kinks(node_values)
     notes += kinks
     if exact:
-        notes += _float_fallbacks(graph, node_values)
+        notes += _float_fallbacks(graph, node_values, locals_)
     warnings = graph.ignored_values(values)
 
     result = Result(
@@ -100,17 +100,20 @@ def grad(
     return result
 
 
-def _float_fallbacks(graph: Graph, values: list) -> list[str]:
-    """Name the gates where exact arithmetic had to give way to floats."""
+def _float_fallbacks(graph: Graph, values: list, locals_: list[tuple]) -> list[str]:
+    """Name the gates where exact arithmetic had to give way to floats: an irrational value
+    (exp(1)) or local gradient (d(2**x)/dx = 2**x log 2) from exact inputs."""
     fallen = []
     for i, operands in enumerate(graph.args):
-        if isinstance(values[i], float) and not any(isinstance(values[j], float) for j in operands):
+        if not operands or any(isinstance(values[j], float) for j in operands):
+            continue
+        floats = [isinstance(local, float) for j, local in zip(operands, locals_[i]) if graph.needs_grad[j]]
+        if isinstance(values[i], float) or any(floats):
             if graph.gates[i].name not in fallen:
                 fallen.append(graph.gates[i].name)
     if not fallen:
         return []
     return [
-        _("exact mode: irrational values came out of {gates}, so they and what depends on them are floats").format(
-            gates=", ".join(fallen)
-        )
+        _("exact mode: irrational values or local gradients came out of {gates}, so they and what depends on "
+          "them are floats").format(gates=", ".join(fallen))
     ]

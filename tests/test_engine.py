@@ -330,3 +330,18 @@ def test_a_local_gradient_too_large_for_a_float_says_overflow(expression, values
 def test_a_tiny_but_representable_divisor_still_works():
     # d(1/x)/dx = -1/x^2 = -1e300 at x = 1e-150 (by hand)
     assert grad("1/x", {"x": 1e-150}).gradients["x"] == pytest.approx(-1e300)
+
+
+@pytest.mark.parametrize(
+    "expression, values, noted",
+    [
+        ("2**x", {"x": 3}, True),  # d/dx = 8 log 2: irrational, though the value 8 is exact
+        ("x**y", {"x": 4, "y": Fraction(1, 2)}, True),  # d/dy = 2 log 4
+        ("x**2", {"x": 3}, False),  # d/dx = 6, and the constant exponent needs no gradient
+        ("x**2", {"x": -3}, False),  # log(-3) is undefined, but nothing needs it
+        ("x*y", {"x": 1, "y": 2}, False),
+    ],
+)
+def test_exact_mode_notes_floats_from_local_gradients_too(expression, values, noted):
+    result = grad(expression, values, exact=True)
+    assert any("exact mode: irrational values or local gradients came out of pow" in n for n in result.notes) is noted
