@@ -70,7 +70,10 @@ class Graph:
         #: staged intermediate name -> node
         self.names: dict[str, int] = program.names
         name, self.output, _offset = program.statements[-1]
-        self.output_name = name or "f"
+        if name is None:  # the output is called f, unless the expression uses f itself ("f*2")
+            taken = set(self.inputs) | set(self.names)
+            name = next((free for free in ("f", "out", "output") if free not in taken), "f")
+        self.output_name = name
         # how many edges leave each node
         fanout = [0] * len(self.gates)
         for j in chain.from_iterable(self.args):

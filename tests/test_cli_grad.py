@@ -494,3 +494,13 @@ def test_a_values_file_that_is_not_utf8_is_one_error(cli, tmp_path):
     values.write_bytes(b'\xef\xbb\xbf{"x": 2, "y": 3}')  # a byte-order mark is skipped
     doc = json.loads(cli("grad", "x*y", "--values", str(values), "--json", "--summary", "--no-check").stdout)
     assert doc["gradients"] == {"x": 3.0, "y": 2.0}
+
+
+def test_an_input_called_f_renames_the_output(cli):
+    """df/df would be ambiguous: with an input f the output is called out (d(2f)/df = 2)."""
+    doc = json.loads(cli("grad", "f*2", "f=3", "--json", "--no-check").stdout)
+    assert doc["output"] == "out" and doc["gradients"] == {"f": 2.0}
+    doc = json.loads(cli("grad", "f = x*2; g = f + 1", "x=1", "--json", "--summary", "--no-check").stdout)
+    assert doc["output"] == "g"  # a named output keeps its name
+    doc = json.loads(cli("grad", "f*out", "f=3", "out=2", "--json", "--summary", "--no-check").stdout)
+    assert doc["output"] == "output"
