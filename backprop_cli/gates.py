@@ -177,7 +177,7 @@ def _tanh_local(inputs: tuple, out: float) -> tuple:
 
 
 def _relu(a: Number) -> Number:
-    return a if a > 0 else 0 * a
+    return a if a > 0 else 0 * a + 0  # a zero of a's type (Fraction or float), never -0.0
 
 
 def _max_local(inputs: tuple, out: Number) -> tuple:

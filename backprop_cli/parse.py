@@ -109,7 +109,10 @@ class Program:
 
 
 def short_name(name: str) -> str:
-    """A user's name for a message: a name of 100,000 letters is cut to its start."""
+    """A user's name for a message: a name of 100,000 letters is cut to its start, and
+    characters a terminal would not show (a NUL in a --values key) become '?'."""
+    if not name.isprintable():
+        name = "".join(c if c.isprintable() else "?" for c in name)
     if len(name) <= 40:
         return name
     return _("{start}... ({count:,} characters)").format(start=name[:20], count=len(name))

@@ -504,3 +504,11 @@ def test_an_input_called_f_renames_the_output(cli):
     assert doc["output"] == "g"  # a named output keeps its name
     doc = json.loads(cli("grad", "f*out", "f=3", "out=2", "--json", "--summary", "--no-check").stdout)
     assert doc["output"] == "output"
+
+
+def test_a_name_with_a_nul_is_shown_with_a_question_mark(cli, tmp_path):
+    values = tmp_path / "values.json"
+    values.write_text('{"x": 1, "y\\u0000": 2}')
+    result = cli("grad", "x*y", "--values", str(values))
+    assert result.exit_code == 2 and "\x00" not in result.stderr
+    assert "a value was given for y?, which the expression does not use: a typo?" in result.stderr

@@ -345,3 +345,11 @@ def test_a_tiny_but_representable_divisor_still_works():
 def test_exact_mode_notes_floats_from_local_gradients_too(expression, values, noted):
     result = grad(expression, values, exact=True)
     assert any("exact mode: irrational values or local gradients came out of pow" in n for n in result.notes) is noted
+
+
+def test_relu_of_a_negative_number_is_plus_zero():
+    # max(0, -2) = 0, not -0.0 (which JSON would show as -0.0)
+    for value in (-2.0, -0.0):
+        output = grad("relu(x)", {"x": value}).value
+        assert output == 0 and math.copysign(1.0, output) == 1.0
+    assert grad("relu(x)", {"x": Fraction(-1, 3)}, exact=True).value == 0
