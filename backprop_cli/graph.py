@@ -90,11 +90,31 @@ class Graph:
 
         Computed on first use: a summary of a huge graph never needs them.
         """
+        labels: list = [None] * len(self.gates)
+        self._compose_labels(range(len(self.gates)), labels)
+        return labels
+
+    def label(self, node: int) -> str:
+        """One node's label, composing only the labels of its own sub-expression when the
+        whole list is not known yet (a note about one relu of a 700,000-node graph)."""
+        if "labels" in self.__dict__:
+            return self.labels[node]
+        below, stack = {node}, [node]
+        while stack:
+            for j in self.args[stack.pop()]:
+                if j not in below:
+                    below.add(j)
+                    stack.append(j)
+        labels: dict[int, str] = {}
+        self._compose_labels(sorted(below), labels)
+        return labels[node]
+
+    def _compose_labels(self, nodes, labels) -> None:
+        """Write labels[index] for each index of nodes (ascending: operands before their gate)."""
         named = {node: name for name, node in self.names.items() if self.gates[node] is not INPUT}
         inputs = {node: name for name, node in self.inputs.items()}
-        labels: list[str] = []
-        gates, literals = self.gates, self.literals
-        for index, operands in enumerate(self.args):
+        gates, args, literals = self.gates, self.args, self.literals
+        for index in nodes:
             gate = gates[index]
             if index in named:
                 label = named[index]
@@ -103,6 +123,7 @@ class Graph:
             elif gate is CONST:
                 label = literals[index]
             else:
+                operands = args[index]
                 # the same spelling as the echo: operands of operators wrap a negation,
                 # call arguments drop the outer parentheses of an operator
                 if gate.symbol and len(operands) == 2:  # written with its operator: (a + b)
@@ -122,10 +143,9 @@ class Graph:
                     label = f"{gate.name}({', '.join([self._bare(labels, j, named) for j in operands])})"
                 if len(label) > MAX_LABEL_CHARS:
                     label = f"n{index}"
-            labels.append(label)
-        return labels
+            labels[index] = label
 
-    def _bare(self, labels: list[str], node: int, named: dict) -> str:
+    def _bare(self, labels, node: int, named: dict) -> str:
         label = labels[node]
         composed = node not in named and self.gates[node].symbol and len(self.args[node]) == 2
         return label[1:-1] if composed and label.startswith("(") else label
@@ -234,11 +254,11 @@ class Graph:
 
     def _context(self, node: int, values: list, message: str) -> str:
         shown = ", ".join(
-            self.labels[j] if self.gates[j] is CONST else f"{self.labels[j]} = {_short(fmt(values[j]))}"
+            self.label(j) if self.gates[j] is CONST else f"{self.label(j)} = {_short(fmt(values[j]))}"
             for j in self.args[node][:4]
         )
         return _("{gate} at node {label!r}: {message} (inputs: {inputs})").format(
-            gate=self.gates[node].name, label=self.labels[node], message=message, inputs=shown
+            gate=self.gates[node].name, label=self.label(node), message=message, inputs=shown
         )
 
     # ----------------------------------------------------------------- backward
@@ -267,7 +287,7 @@ class Graph:
                             message = _("the local gradient for its input {number}, {name} ({rule}), is too large "
                                         "for a float here (overflow)")
                         raise DomainError(
-                            message.format(number=k + 1, name=self.labels[j], rule=_(gates[i].rule(k)))
+                            message.format(number=k + 1, name=self.label(j), rule=_(gates[i].rule(k)))
                         )
                 locals_[i] = local
         except BackpropError as error:
@@ -340,7 +360,7 @@ class Graph:
             gate, operands = gates[i], args[i]
             inputs = (values[operands[0]],) if len(operands) == 1 else tuple([values[j] for j in operands])
             if gate.kink(inputs):
-                notes.append(f"{self.labels[i]}: {_(gate.convention)}")
+                notes.append(f"{self.label(i)}: {_(gate.convention)}")
         return notes
 
     def step_count(self) -> int:
