@@ -7,7 +7,6 @@ a language without a catalog falls back to English.
 
 from __future__ import annotations
 
-import gettext
 import os
 from pathlib import Path
 
@@ -15,7 +14,9 @@ DOMAIN = "backprop"
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("en", "pt", "zh")
 
-_translation: gettext.NullTranslations = gettext.NullTranslations()
+#: the gettext catalog of the language, None for English (the messages are English already:
+#: gettext is not even imported then, which start-up time notices)
+_translation = None
 _language = "en"
 
 
@@ -41,7 +42,12 @@ def set_language(language: str | None = None) -> str:
 
         raise InputError(f"--lang: unknown language {language!r} (available: {', '.join(LANGUAGES)})")
     _language = language or language_from_environment()
-    _translation = gettext.translation(DOMAIN, LOCALE_DIR, languages=[_language], fallback=True)
+    if _language == "en":
+        _translation = None
+    else:
+        import gettext
+
+        _translation = gettext.translation(DOMAIN, LOCALE_DIR, languages=[_language], fallback=True)
     return _language
 
 
@@ -51,4 +57,4 @@ def current_language() -> str:
 
 def _(message: str) -> str:
     """Translate a message (use ``_("... {name} ...").format(name=...)`` for values)."""
-    return _translation.gettext(message)
+    return message if _translation is None else _translation.gettext(message)

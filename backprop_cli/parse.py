@@ -19,9 +19,7 @@ Precedence follows Python: ``**`` binds tighter than unary minus on its left
 
 from __future__ import annotations
 
-import difflib
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -131,6 +129,8 @@ def _describe(token: str) -> str:
 
 
 def _bad_character(source: str, char: str, offset: int) -> ParseError:
+    import unicodedata
+
     name = unicodedata.name(char, f"U+{ord(char):04X}")
     plain = unicodedata.normalize("NFKC", char)
     if plain != char and plain.isascii() and plain.strip():
@@ -410,6 +410,8 @@ def _unknown_function(name: str) -> str:
     known = ", ".join(sorted(GATES))
     meant = _SYNONYMS.get(name.lower()) or (name.lower() if name.lower() in GATES else None)
     if meant is None:
+        import difflib
+
         close = difflib.get_close_matches(name, list(GATES), n=1, cutoff=0.75)
         meant = close[0] if close else None
     if meant:
