@@ -369,6 +369,7 @@ def main() -> None:
 
     if hasattr(signal, "SIGPIPE"):  # `backprop ... | head` ends quietly, as cat or grep would
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    keep_only_the_command_asked_for(sys.argv[1:])
     try:
         app()
     except RecursionError:  # pragma: no cover - the engine has no recursion; this is a safety net
@@ -377,6 +378,21 @@ def main() -> None:
     except MemoryError:  # pragma: no cover
         typer.echo(_("error: out of memory: the input is too large"), err=True)
         sys.exit(2)
+
+
+def keep_only_the_command_asked_for(words: list[str]) -> None:
+    """Typer turns every registered command into a Click command on each run, about 1 ms
+    apiece; `backprop grad ...` needs only grad. Without a command name (`backprop --help`)
+    or with an unknown one (which gets Click's list of commands), every command stays."""
+    from typer.main import get_command_name
+
+    named = [word for word in words if not word.startswith("-")][:1]
+    chosen = [
+        command for command in app.registered_commands
+        if named and (command.name or get_command_name(command.callback.__name__)) == named[0]
+    ]
+    if chosen:
+        app.registered_commands = chosen
 
 
 # Commands of the later issues live in modules of their own and register on `app` when imported.

@@ -512,3 +512,24 @@ def test_a_name_with_a_nul_is_shown_with_a_question_mark(cli, tmp_path):
     result = cli("grad", "x*y", "--values", str(values))
     assert result.exit_code == 2 and "\x00" not in result.stderr
     assert "a value was given for y?, which the expression does not use: a typo?" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "words, kept",
+    [
+        (["grad", "x*y", "x=1", "y=2"], ["grad"]),
+        (["--lang", "pt"], None),  # no command named: every command stays (for --help)
+        (["grda", "x"], None),  # unknown: Click lists them all in its error
+        (["worksheet", "--count", "2"], ["worksheet"]),
+    ],
+)
+def test_the_entry_point_builds_only_the_command_it_runs(monkeypatch, words, kept):
+    from typer.main import get_command_name
+
+    from backprop_cli import cli as cli_module
+
+    every = list(cli_module.app.registered_commands)
+    monkeypatch.setattr(cli_module.app, "registered_commands", list(every))
+    cli_module.keep_only_the_command_asked_for(words)
+    names = [get_command_name(command.callback.__name__) for command in cli_module.app.registered_commands]
+    assert names == (kept or [get_command_name(command.callback.__name__) for command in every])
