@@ -1275,6 +1275,9 @@ class _Pass:
             for mutation in self.mutations(code, target, above) if above else ():
                 if not any(node == target or above[node] for node in mutation.reaches):
                     continue  # the swapped rule changes the gradients below it only
+                if mutation.detail and mutation.detail[0] == "every":
+                    if sum(1 for node, _local in mutation.replaced if above[node]) < 2:
+                        continue  # at most one of its gates lies above the target: a one-gate swap said it
                 if not self._may_give(mutation, target, tangents, claim.value, precision):
                     continue
                 if id(mutation) not in self._mutated and self._work + len(self.graph) > MAX_DIAGNOSIS_WORK:
