@@ -271,6 +271,16 @@ class Report:
         return {"entries": [entry.to_dict() for entry in self.entries], "summary": self.summary()}
 
 
+def within(claimed: float, expected: Number, rtol: float, atol: float) -> bool:
+    """The tolerance rule, |claimed - expected| <= max(atol, rtol |expected|), except that a
+    claim of the opposite sign is never right (sigmoid'(15) = 3.06e-7 claimed as -3.06e-7 is
+    a sign mistake, though within atol), unless the expected value is rounding noise
+    (at most atol / 1000 in size)."""
+    if abs(claimed - expected) > max(atol, rtol * abs(expected)):
+        return False
+    return not (claimed * expected < 0 and abs(expected) > atol * 1e-3)
+
+
 def claim_title(claim: Claim, output: str = "f") -> str:
     """How a claim is shown: ``f``, ``q``, ``df/dx``, ``df/d(x + y)`` (``output`` is the output's name)."""
     kind, name = claim.kind, claim.name or output
@@ -578,7 +588,7 @@ class Grader:
 
     def close(self, claimed: float, correct: Number) -> bool:
         """True when the claim is within the tolerance of the correct value."""
-        return abs(claimed - correct) <= max(self.atol, self.rtol * abs(correct))
+        return within(claimed, correct, self.rtol, self.atol)
 
     def question(self, expression: str) -> Question:
         """The parsed expression (once per batch; a bad one raises its error every time)."""
@@ -636,10 +646,10 @@ class Grader:
         grads = graph.backward(locals_, 1.0)
         verdicts: list[Verdict] = []
         wrong: list[int] = []
-        atol, rtol = self.atol, self.rtol
+        rtol, atol = self.rtol, self.atol
         for claim, target in zip(claims, targets):
             expected = node_values[target] if claim.kind in ("value", "node") else grads[target]
-            ok = abs(claim.value - expected) <= max(atol, rtol * abs(expected))
+            ok = within(claim.value, expected, rtol, atol)
             if not ok:
                 wrong.append(len(verdicts))
             verdicts.append(Verdict(claim, expected, ok, None, out))

@@ -749,3 +749,14 @@ def test_mul_not_swapped_at_every_gate():
     assert found.code == "mul-not-swapped" and found.message.startswith("every mul gate on the way")
     single = diagnosed("x*y*z", {"x": 2, "y": 3, "z": 5}, "grad", "x", "10")  # only the lower gate: 5 x 2
     assert single.code == "mul-not-swapped" and single.message.startswith("mul gate (x * y) passed")
+
+
+def test_a_tiny_answer_of_the_wrong_sign_is_wrong_even_within_atol():
+    # sigmoid'(15) = e^-15 / (1 + e^-15)^2 = 3.059e-7 (by hand), well inside atol = 1e-6 of 0
+    slope = math.exp(-15) / (1 + math.exp(-15)) ** 2
+    assert one("sigmoid(x)", {"x": 15}, "grad", "x", f"{slope:.4g}").ok
+    assert one("sigmoid(x)", {"x": 15}, "grad", "x", "0").ok  # rounded to 0: still within atol
+    found = diagnosed("sigmoid(x)", {"x": 15}, "grad", "x", f"{-slope:.4g}")
+    assert found.code == "sign"
+    # a value that is rounding noise (1e-17 for a true 0) may come out with either sign
+    assert one("x - 0.1 - 0.2 + 0.3", {"x": 0}, "value", "", "1e-17").ok  # the value is -5.6e-17
