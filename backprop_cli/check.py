@@ -1261,6 +1261,9 @@ class _Pass:
                     break
                 if weak is None and rounds(claimed, precision, candidate.value):
                     weak = candidate
+        if chosen is None and claim.kind not in _GRADIENT_KINDS and expected != 0 and close(claimed, -expected):
+            # a value with its sign flipped: after precedence, which names a cause (-x**2 read as (-x)**2)
+            chosen = self._flipped(target, expected)
         chosen = chosen or weak
         where = self.where(claim, target)
         if chosen is None:
@@ -1295,13 +1298,17 @@ class _Pass:
                 grads = self.mutated(mutation)
                 if grads is not None:
                     yield _Candidate(code, grads[target], self.gate_label(mutation), self._explainer(mutation, target))
-            if code == "sign" and expected != 0:
-                yield _Candidate(
-                    "sign",
-                    -expected,
-                    self.label(target),
-                    lambda: _("the sign is flipped: the correct value is {expected}").format(expected=fmt(expected)),
-                )
+            if code == "sign" and expected != 0 and claim.kind in _GRADIENT_KINDS:
+                yield self._flipped(target, expected)
+
+    def _flipped(self, target: int, expected: Number) -> _Candidate:
+        """The claim is the correct value with its sign flipped (no rule says where)."""
+        return _Candidate(
+            "sign",
+            -expected,
+            self.label(target),
+            lambda: _("the sign is flipped: the correct value is {expected}").format(expected=fmt(expected)),
+        )
 
     def _above(self, target: int) -> tuple[list[bool], list]:
         """Per node: whether its value depends on ``target`` (its gradient flows into it), and

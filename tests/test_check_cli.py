@@ -365,8 +365,11 @@ def test_an_expression_starting_with_a_minus(cli, run_backprop):
     result = cli("check", "-x**2", "x=3", "--value", "-9", "--grad", "x=-6")
     assert result.exit_code == 0, result.stderr
     assert "Parsed: -(x ** 2)" in result.stdout and "claims right: 2 of 2" in result.stdout
+    # 9 is (-x)**2: the classic misreading of -x**2, named as precedence rather than a bare sign flip
     result = cli("check", "-x**2", "x=3", "--value", "9")
-    assert result.exit_code == 1 and claim_rows(result.stdout)["f"][4].startswith("sign at ")
+    assert result.exit_code == 1 and claim_rows(result.stdout)["f"][4].startswith("precedence at (-x): that is what (-x)**2 gives")
+    result = cli("check", "x*y", "x=3", "y=2", "--value", "-6")  # no other reading gives -6: the sign is flipped
+    assert result.exit_code == 1 and claim_rows(result.stdout)["f"][4].startswith("sign at (x * y): the sign is flipped")
     done = run_backprop("check", "-x**2", "x=3", "--value", "-9")
     assert done.returncode == 0 and done.stderr == ""
 
