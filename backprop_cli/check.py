@@ -421,6 +421,9 @@ def _read_csv(lines: Iterable[str]) -> Iterator[Entry]:
     reader = csv.DictReader(lines)
     columns = reader.fieldnames or []
     missing = [column for column in ("expression", "claims") if column not in columns]
+    if missing and len(columns) == 1 and ";" in columns[0]:
+        raise InputError(_("CSV batch: the header has no commas but semicolons; save the file with commas "
+                           "between cells (the columns are id, expression, values, claims)"))
     if missing:
         raise InputError(
             _("CSV batch needs the columns id, expression, values, claims; missing: {missing}").format(
@@ -432,6 +435,13 @@ def _read_csv(lines: Iterable[str]) -> Iterator[Entry]:
         fallback = line_label(number)
         record: dict[str, Any] = {"id": row.get("id") or None, "expression": row.get("expression")}
         error = None
+        if row.get(None):  # more cells than columns: a comma of the expression or of the JSON
+            error = _("the row has {cells} cells for {columns} columns: put the expression and the JSON "
+                      "cells in double quotes (\"max(x, y)*z\")").format(
+                cells=len(columns) + len(row[None]), columns=len(columns)
+            )
+            yield Entry(shown_id(record["id"] or fallback), line=number, error=error)
+            continue
         for column in ("values", "claims"):
             cell = (row.get(column) or "").strip()
             if not cell:
@@ -760,7 +770,19 @@ def _input_value(name: str, value: Any) -> Number:
 def grade_batch(entries: Iterable[Entry], grader: Grader | None = None) -> Report:
     """Grade every entry (bad ones are reported in place, the others graded all the same)."""
     grader = grader or Grader()
-    return Report([grader.grade_entry(entry) for entry in entries])
+    graded = []
+    first_line: dict[str, int] = {}  # id -> the line it first appeared on
+    for entry in entries:
+        result = grader.grade_entry(entry)
+        if entry.id in first_line and entry.id != line_label(entry.line):
+            result.warnings.append(
+                _("the id {id!r} is used again (first on {line}): reports will show both").format(
+                    id=entry.id, line=line_label(first_line[entry.id])
+                )
+            )
+        first_line.setdefault(entry.id, entry.line)
+        graded.append(result)
+    return Report(graded)
 
 
 def check_answer(

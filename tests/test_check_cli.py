@@ -507,3 +507,30 @@ def test_a_half_filled_worksheet_grades_what_is_answered(cli, tmp_path):
     cli("check", "--batch", str(answers), "--junit", str(junit))
     unanswered = [case for case in ET.parse(junit).getroot().iter("testcase") if case.get("name") == "unanswered"]
     assert [case.get("classname") for case in unanswered] == ["half", "blank", "wrong"]
+
+
+def test_csv_mistakes_a_spreadsheet_makes_get_a_hint(cli, tmp_path):
+    unquoted = tmp_path / "unquoted.csv"
+    unquoted.write_text(
+        'id,expression,values,claims\n'
+        'c1,max(x, y)*z,"{""x"": 1, ""y"": 2, ""z"": 3}","{""value"": 6}"\n'
+        'c2,x*y,"{""x"": 1, ""y"": 2}","{""value"": 2}"\n'
+    )
+    result = cli("check", "--batch", str(unquoted))
+    assert result.exit_code == 2
+    assert ('error: line 2 (c1): the row has 5 cells for 4 columns: put the expression and the JSON cells '
+            'in double quotes ("max(x, y)*z")') in result.stderr.splitlines()
+    assert "entries: 2 (1 correct, 0 wrong, 1 not graded)" in result.stdout  # the other row is graded
+    semicolons = tmp_path / "semicolons.csv"
+    semicolons.write_text("id;expression;values;claims\nc1;x;{};{}\n")
+    result = cli("check", "--batch", str(semicolons))
+    assert result.exit_code == 2 and "the header has no commas but semicolons" in result.stderr
+
+
+def test_a_repeated_id_is_graded_and_warned_about(cli, tmp_path):
+    answers = tmp_path / "answers.jsonl"
+    line = '{"id": "c01", "expression": "x*y", "values": {"x": 1, "y": 2}, "claims": {"value": 2}}\n'
+    answers.write_text(line + line)
+    result = cli("check", "--batch", str(answers))
+    assert result.exit_code == 0
+    assert result.stderr == "warning: line 2 (c01): the id 'c01' is used again (first on line 1): reports will show both\n"
