@@ -9,7 +9,7 @@ from typing import TextIO
 from ..check import CODES, Graded, Report, Verdict, line_label
 from ..i18n import _
 from ..numeric import fmt
-from .console import table_box
+from .console import print_titled, table_box
 
 
 def describe_codes() -> dict[str, str]:
@@ -42,7 +42,7 @@ def render_answer(graded: Graded, console, *, digits: int = 6) -> None:
         console.print(f"[bold red]{_('error')}:[/] {_escape(graded.error)}")
         return
     console.print(f"[bold]{_('Parsed')}:[/] {_escape(graded.parsed)}")
-    table = Table(title=_("Claims"), box=table_box(console), title_justify="left")
+    table = Table(box=table_box(console))
     for column in (_("claim"), _("claimed"), _("expected"), _("verdict"), _("diagnosis")):
         table.add_column(column, justify="right" if column in (_("claimed"), _("expected")) else "left")
     for verdict in graded.verdicts:
@@ -53,7 +53,7 @@ def render_answer(graded: Graded, console, *, digits: int = 6) -> None:
             _verdict_text(verdict),
             _diagnosis_cell(verdict),
         )
-    console.print(table)
+    print_titled(console, _("Claims"), table)
     right = sum(1 for verdict in graded.verdicts if verdict.ok)
     console.print(_("claims right: {right} of {total}").format(right=right, total=len(graded.verdicts)))
     _check_line(graded, console)
@@ -83,7 +83,7 @@ def render_report(report: Report, console, *, digits: int = 6) -> None:
     from rich.table import Table
 
     box = table_box(console)
-    entries = Table(title=_("Entries"), box=box, title_justify="left")
+    entries = Table(box=box)
     for column in (_("id"), _("status"), _("claims right"), _("diagnoses or error")):
         entries.add_column(column)
     for entry in report.entries:
@@ -100,11 +100,11 @@ def render_report(report: Report, console, *, digits: int = 6) -> None:
         if entry.unanswered:
             shown += " " + _("({count} unanswered)").format(count=entry.unanswered)
         entries.add_row(_escape(entry.id), status, shown, detail)
-    console.print(entries)
+    print_titled(console, _("Entries"), entries)
 
     wrong = [(entry, verdict) for entry in report.entries for verdict in entry.verdicts if not verdict.ok]
     if wrong:
-        table = Table(title=_("Wrong claims"), box=box, title_justify="left")
+        table = Table(box=box)
         for column in (_("id"), _("claim"), _("claimed"), _("expected"), _("diagnosis")):
             table.add_column(column, justify="right" if column in (_("claimed"), _("expected")) else "left")
         for entry, verdict in wrong:
@@ -115,10 +115,10 @@ def render_report(report: Report, console, *, digits: int = 6) -> None:
                 fmt(verdict.expected, digits),
                 _diagnosis_cell(verdict),
             )
-        console.print(table)
+        print_titled(console, _("Wrong claims"), table)
 
     summary = report.summary()
-    counts = Table(title=_("Diagnoses"), box=box, title_justify="left")
+    counts = Table(box=box)
     counts.add_column(_("code"))
     counts.add_column(_("claims"), justify="right")
     counts.add_column(_("meaning"))
@@ -127,7 +127,7 @@ def render_report(report: Report, console, *, digits: int = 6) -> None:
         if summary["diagnoses"][code]:
             counts.add_row(code, str(summary["diagnoses"][code]), meanings[code])
     if counts.row_count:
-        console.print(counts)
+        print_titled(console, _("Diagnoses"), counts)
     line = _(
         "entries: {entries} ({correct} correct, {wrong} wrong, {errors} not graded); "
         "claims right: {claims_correct} of {claims}"
