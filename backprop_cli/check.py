@@ -316,7 +316,7 @@ def make_claim(kind: str, name: str, value: Any) -> Claim:
 
 def parse_assignment(text: str, option: str) -> tuple[str, str]:
     """``NAME=V`` from the command line (NAME may be a sub-expression such as ``x+y``)."""
-    name, sep, value = text.rpartition("=")
+    name, sep, value = text.partition("=")  # (x=1,y=2 is x with a malformed value, as for NAME=VALUE)
     if not sep or not name.strip() or not value.strip():
         raise InputError(_("{option} expects NAME=VALUE, got {text!r} (for example x=-4)").format(option=option, text=text))
     return name.strip(), value.strip()

@@ -6,6 +6,7 @@ the SymPy cross-check pays for SymPy.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from enum import Enum
@@ -132,6 +133,16 @@ def fail(error: BackpropError) -> None:
     raise typer.Exit(2)
 
 
+def use_language(lang: str | None) -> None:
+    """set_language for a command: an unknown --lang is one error line and exit 2."""
+    from .i18n import set_language
+
+    try:
+        set_language(lang)
+    except BackpropError as error:
+        fail(error)
+
+
 def stderr_is_terminal() -> bool:
     try:
         return sys.stderr.isatty()
@@ -255,6 +266,8 @@ def split_wrt(options: list[str] | None) -> list[str] | None:
             if name in names:
                 raise InputError(_("--wrt names {name!r} twice: give each variable once").format(name=name))
             names.append(name)
+    if not names:
+        raise InputError(_("--wrt needs at least one variable (for example --wrt x or --wrt w,b)"))
     return names
 
 
@@ -370,8 +383,20 @@ def main() -> None:
     if hasattr(signal, "SIGPIPE"):  # `backprop ... | head` ends quietly, as cat or grep would
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     keep_only_the_command_asked_for(sys.argv[1:])
+    if sys.stdout is None:  # started with standard output closed (>&-): the output goes nowhere
+        sys.stdout = open(os.devnull, "w")
     try:
-        app()
+        try:
+            app()
+        finally:
+            sys.stdout.flush()  # a full disk shows here (even after sys.exit), not at exit
+    except OSError as error:  # the output cannot be written (a full disk): one line, not a traceback
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        except (OSError, ValueError):
+            pass
+        typer.echo(_("error: cannot write the output: {reason}").format(reason=error.strerror or error), err=True)
+        sys.exit(2)
     except RecursionError:  # pragma: no cover - the engine has no recursion; this is a safety net
         typer.echo(_("error: input nested too deeply"), err=True)
         sys.exit(2)

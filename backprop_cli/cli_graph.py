@@ -6,7 +6,7 @@ from enum import Enum
 
 import typer
 
-from .cli import LANG_HELP, Color, app, fail, read_expression, read_values
+from .cli import LANG_HELP, Color, ExpressionCommand, app, fail, read_expression, read_values, use_language
 
 
 class GraphFormat(str, Enum):
@@ -25,7 +25,7 @@ SUFFIXES = {
 }
 
 
-@app.command()
+@app.command(cls=ExpressionCommand)
 def graph(
     expression: str = typer.Argument(..., metavar="EXPR", help="Expression or staged program ('q = x + y; f = q * z'); '-' reads standard input."),
     assignments: list[str] | None = typer.Argument(None, metavar="[NAME=VALUE]...", help="Values of the variables, e.g. x=-2 y=5 z=-4; without any, the structure only is drawn."),
@@ -57,9 +57,9 @@ def graph(
     from .api import build
     from .api import grad as compute
     from .errors import BackpropError, InputError
-    from .i18n import _, set_language
+    from .i18n import _
 
-    set_language(lang)
+    use_language(lang)
     limit = None if show_all else max_nodes
     stdin_used: list[bool] = []
     try:

@@ -7,11 +7,23 @@ from __future__ import annotations
 
 import typer
 
-from .cli import COLOR_HELP, LANG_HELP, Color, app, fail, given, read_expression, read_values, split_wrt
+from .cli import (
+    COLOR_HELP,
+    LANG_HELP,
+    Color,
+    ExpressionCommand,
+    app,
+    fail,
+    given,
+    read_expression,
+    read_values,
+    split_wrt,
+    use_language,
+)
 from .errors import BackpropError
 
 
-@app.command()
+@app.command(cls=ExpressionCommand)
 def descend(
     expression: str = typer.Argument(..., metavar="EXPR", help="The loss: an expression or staged program; '-' reads standard input."),
     assignments: list[str] | None = typer.Argument(None, metavar="[NAME=VALUE]...", help="Every variable's value; for the --wrt ones it is the starting point."),
@@ -39,9 +51,8 @@ def descend(
     Exit codes: 0 done, 1 the loss diverged (stopped at that step), 2 bad input.
     """
     from .descend import descend as run_descent
-    from .i18n import set_language
 
-    set_language(lang)
+    use_language(lang)
     stdin_used: list[bool] = []
     try:
         text = read_expression(expression, stdin_used)
@@ -131,11 +142,11 @@ def net(
     import sys
 
     from .errors import InputError
-    from .i18n import _, set_language
+    from .i18n import _
     from .net import Network, load_spec, parse_shape, random_spec, with_loss, write_spec
     from .render.console import make_console
 
-    set_language(lang)
+    use_language(lang)
     run = after = None
     try:
         training_only = [option for option, name in TRAINING_OPTIONS if given(ctx, name)]

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from .cli import COLOR_HELP, LANG_HELP, Color, app, fail
+from .cli import COLOR_HELP, LANG_HELP, Color, app, fail, use_language
 
 SEED_HELP = "Seed of the exercises: the same seed gives the same exercises (default: a random seed, shown)."
 LEVEL_HELP = "1: one gate; 2: a small circuit like (x+y)*z; 3: a sigmoid neuron or a staged program with fan-out."
@@ -36,11 +36,10 @@ def gates(
       backprop gates sigmoid --lang pt
     """
     from .errors import BackpropError
-    from .i18n import set_language
     from .render.console import make_console
     from .tutor import find_gate, gate_example, gate_info, gate_reference
 
-    set_language(lang)
+    use_language(lang)
     console = make_console(color.value)
     if name is None:
         infos = gate_reference()
@@ -96,12 +95,11 @@ def quiz(
     import random
 
     from .errors import BackpropError
-    from .i18n import set_language
     from .render.console import make_console
     from .render.tutor import line_ask, play_quiz, terminal_ask
     from .tutor import Quiz, exercises
 
-    set_language(lang)
+    use_language(lang)
     if seed is None:
         seed = random.SystemRandom().randrange(1, 1_000_000)
     try:
@@ -138,10 +136,9 @@ def worksheet(
     import random
 
     from .errors import BackpropError
-    from .i18n import set_language
     from .tutor import batch_entry, exercises
 
-    set_language(lang)
+    use_language(lang)
     if seed is None:
         seed = random.SystemRandom().randrange(1, 1_000_000)
     try:

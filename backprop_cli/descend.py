@@ -36,7 +36,7 @@ class DescentStep:
     @property
     def gradient_norm(self) -> float:
         """Euclidean length of the gradient: how steep the loss is here."""
-        return math.sqrt(sum(g * g for g in self.gradients.values()))
+        return math.hypot(*self.gradients.values())  # (no overflow where g*g would: 1e154)
 
     def to_dict(self) -> dict:
         return {"step": self.step, "params": self.params, "loss": self.loss, "gradients": self.gradients}

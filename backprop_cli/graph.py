@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from itertools import chain, compress
+from itertools import chain, compress, count
 
 from .errors import BackpropError, DomainError, InputError, LimitError, locate, place, position_text
 from .gates import CONST, GATES, INPUT, Gate
@@ -72,7 +72,8 @@ class Graph:
         name, self.output, _offset = program.statements[-1]
         if name is None:  # the output is called f, unless the expression uses f itself ("f*2")
             taken = set(self.inputs) | set(self.names)
-            name = next((free for free in ("f", "out", "output") if free not in taken), "f")
+            spares = chain(("f", "out", "output"), (f"f{number}" for number in count(1)))
+            name = next(free for free in spares if free not in taken)
         self.output_name = name
         # how many edges leave each node
         fanout = [0] * len(self.gates)
@@ -109,11 +110,18 @@ class Graph:
         self._compose_labels(sorted(below), labels)
         return labels[node]
 
+    @cached_property
+    def _short_id(self) -> str:
+        """How a long sub-expression is called: n12, or #12 when the expression has a name
+        like n8 of its own (no name can start with #, which begins a comment)."""
+        names = chain(self.inputs, self.names)
+        return "#" if any(name[0] == "n" and name[1:].isdigit() for name in names) else "n"
+
     def _compose_labels(self, nodes, labels) -> None:
         """Write labels[index] for each index of nodes (ascending: operands before their gate)."""
         named = {node: name for name, node in self.names.items() if self.gates[node] is not INPUT}
         inputs = {node: name for name, node in self.inputs.items()}
-        gates, args, literals = self.gates, self.args, self.literals
+        gates, args, literals, short_id = self.gates, self.args, self.literals, self._short_id
         for index in nodes:
             gate = gates[index]
             if index in named:
@@ -142,7 +150,7 @@ class Graph:
                 else:
                     label = f"{gate.name}({', '.join([self._bare(labels, j, named) for j in operands])})"
                 if len(label) > MAX_LABEL_CHARS:
-                    label = f"n{index}"
+                    label = f"{short_id}{index}"
             labels[index] = label
 
     def _bare(self, labels, node: int, named: dict) -> str:

@@ -38,7 +38,7 @@ def parse_number(text: str, exact: bool, what: str | None = None) -> Number:
     match = _VALUE.fullmatch(text)
     if not match:
         shown = text if len(text) <= 40 else _("{start}... ({count:,} characters)").format(start=text[:20], count=len(text))
-        if "=" in text:  # x=1,y=2 or x=1;y=2: several values run together
+        if re.search(r"[,;]\s*[A-Za-z_]\w*\s*=", text):  # x=1,y=2 or x=1;y=2: several values run together
             message = _("{what} {text!r} is not a number: give each value as a word of its own (x=1 y=2)")
         else:
             message = _("{what} {text!r} is not a number (use forms like 3, -2.5, 1e-3 or 11/5)")

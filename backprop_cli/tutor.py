@@ -111,6 +111,7 @@ def gate_expression(gate: Gate) -> str:
 def find_gate(name: str) -> Gate:
     """A gate by name or operator symbol (``mul`` or ``*``); InputError naming the known ones."""
     key = name.strip().lower()
+    key = "**" if key == "^" else key  # ^ is read as power in expressions too
     for gate in GATES.values():
         if key in (gate.name, gate.symbol):
             return gate

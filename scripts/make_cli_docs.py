@@ -25,9 +25,10 @@ a test fails when this page and the program disagree. Examples and explanations 
 
 Conventions shared by every command:
 
-- Exit codes: 0 success, 1 see below, 2 bad input: one line on standard error, never a
-  traceback (at a terminal, an error with a position adds the expression and a caret under
-  the column).
+- Exit codes: 0 success, 1 see below, 2 bad input (or output that cannot be written, such
+  as a full disk): one line on standard error, never a traceback (at a terminal, an error
+  with a position adds the expression and a caret under the column). A closed pipe
+  (`| head`) ends the program quietly, as it ends `cat`.
 - Values: `NAME=VALUE` arguments (integers, decimals, exponents, fractions such as `11/5`) and
   `--values FILE`, a JSON object of name -> number; `-` reads standard input.
 - `grad` and `check` read an expression that starts with `-` (`backprop grad "-x**2" x=3`) as

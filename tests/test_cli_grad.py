@@ -533,3 +533,83 @@ def test_the_entry_point_builds_only_the_command_it_runs(monkeypatch, words, kep
     cli_module.keep_only_the_command_asked_for(words)
     names = [get_command_name(command.callback.__name__) for command in cli_module.app.registered_commands]
     assert names == (kept or [get_command_name(command.callback.__name__) for command in every])
+
+
+@pytest.mark.parametrize("command", [["gates"], ["graph", "x*y", "x=1", "y=2"], ["descend", "x*x", "--wrt", "x", "x=1"],
+                                     ["net", "--shape", "2,1"], ["quiz"], ["worksheet"]])
+def test_an_unknown_language_is_one_error_line_in_every_command(cli, command):
+    result = cli(*command, "--lang", "fr")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == "error: --lang: unknown language 'fr' (available: en, pt, zh)\n"
+
+
+def test_a_short_id_never_looks_like_a_name_of_the_expression(cli):
+    # with a variable n8, the long sum (node 8) is #8, so the two are told apart
+    doc = json.loads(cli("grad", "sigmoid(w0*x0 + w1*x1 + n8) * n8", "w0=2", "x0=-1", "w1=-3", "x1=-2", "n8=-3",
+                         "--json", "--no-check").stdout)
+    labels = [node["label"] for node in doc["nodes"]]
+    assert len(labels) == len(set(labels)) and "#8" in labels and "n8" in labels
+    plain = json.loads(cli("grad", "sigmoid(w0*x0 + w1*x1 + w2)", "w0=2", "x0=-1", "w1=-3", "x1=-2", "w2=-3",
+                           "--json", "--no-check").stdout)
+    assert "n8" in [node["label"] for node in plain["nodes"]]  # the usual spelling otherwise
+
+
+def test_exact_wrt_keeps_the_exact_gradient(cli):
+    # apple*apple_num*tax: d/d apple = apple_num * tax = 2 * 11/10 = 11/5 (by hand)
+    doc = json.loads(cli("grad", "apple*apple_num*tax", "apple=100", "apple_num=2", "tax=1.1", "--exact", "--json",
+                         "--summary", "--no-check", "--wrt", "apple").stdout)
+    assert doc["gradients"] == {"apple": 2.2} and doc["gradients_exact"] == {"apple": "11/5"}
+
+
+def test_every_usual_output_name_taken_gives_a_numbered_one(cli):
+    doc = json.loads(cli("grad", "f*out*output", "f=3", "out=2", "output=1", "--json", "--summary", "--no-check").stdout)
+    assert doc["output"] == "f1" and doc["gradients"] == {"f": 2.0, "out": 3.0, "output": 6.0}
+
+
+@pytest.mark.parametrize("wrt", ["", ","])
+def test_an_empty_wrt_is_an_error(cli, wrt):
+    result = cli("grad", "x*y", "x=1", "y=2", "--wrt", wrt)
+    assert result.exit_code == 2
+    assert result.stderr == "error: --wrt needs at least one variable (for example --wrt x or --wrt w,b)\n"
+
+
+def test_only_values_run_together_get_that_hint(cli):
+    result = cli("grad", "x*y", "x==3", "y=2")
+    assert result.exit_code == 2 and "give each value as a word" not in result.stderr
+    assert "is not a number (use forms like" in result.stderr
+
+
+def test_graph_and_descend_read_an_expression_that_starts_with_a_minus(cli):
+    # d/dx of -x*y is -y = -2 at y = 2; descend on -x**2 + x**4 from x = 3 moves x down (gradient -6 + 108 = 102)
+    result = cli("graph", "-x*y", "x=1", "y=2")
+    assert result.exit_code == 0 and "f = ((-x) * y)" in result.stdout
+    run = json.loads(cli("descend", "-x**2 + x**4", "--wrt", "x", "x=3", "--steps", "1", "--lr", "0.01", "--json").stdout)
+    assert run["steps"][0]["gradients"]["x"] == pytest.approx(-2 * 3 + 4 * 27)
+
+
+def test_output_that_cannot_be_written_is_one_error_line(tmp_path):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("needs /dev/full")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([*backprop_executable(), "grad", "x*y", "x=1", "y=2", "--json"], stdout=full,
+                              stderr=subprocess.PIPE, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.decode() == "error: cannot write the output: No space left on device\n"
+
+
+def test_claims_split_at_the_first_equals_sign(cli):
+    result = cli("check", "(x+y)*z", "x=-2", "y=5", "z=-4", "--grad", "x=1,y=2")
+    assert result.exit_code == 2
+    assert "give each value as a word of its own" in result.stderr and "'x=1,y'" not in result.stderr
+
+
+def test_the_caret_names_the_power_gate(cli):
+    assert cli("gates", "^").stdout == cli("gates", "**").stdout != ""
+
+
+def test_a_huge_gradient_has_a_finite_length():
+    from backprop_cli.descend import DescentStep
+
+    # |(1.8459e154, 1.8459e153)| = 1.8459e154 * sqrt(1.01) = 1.85515e154 (by hand); the squares overflow
+    step = DescentStep(66, {"w": 0.0, "b": 0.0}, 1.0, {"w": 1.8459e154, "b": 1.8459e153})
+    assert step.gradient_norm == pytest.approx(1.8459e154 * 1.01 ** 0.5)

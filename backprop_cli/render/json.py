@@ -16,7 +16,7 @@ from itertools import islice
 from typing import TextIO
 
 from ..errors import LimitError
-from ..numeric import to_float
+from ..numeric import exact_text, to_float
 from ..result import Result
 
 _quote = json.encoder.encode_basestring  # a str as a JSON string (ensure_ascii=False)
@@ -42,8 +42,9 @@ def write_json(result: Result, stream: TextIO, *, steps: bool = True, wrt: list[
     with _formatted_aside("backward", backward, steps and _parallel(result)) as copy_into:
         header = result.header_dict()
         if wrt:
-            header["gradients"] = {name: _grad(result, name) for name in wrt}
-            header.pop("gradients_exact", None)
+            header["gradients"] = {name: float(_grad(result, name)) for name in wrt}
+            if result.exact:
+                header["gradients_exact"] = {name: exact_text(_grad(result, name)) for name in wrt}
         stream.write("{")
         stream.write(", ".join(f"{_dump(key)}: {_dump(value)}" for key, value in header.items()))
         if steps:
@@ -129,9 +130,9 @@ def _step_lines(result: Result, grad_texts: list[str]) -> Iterator[str]:
             )
 
 
-def _grad(result: Result, name: str) -> float:
+def _grad(result: Result, name: str):
     graph = result.graph
-    return float(result.grads[graph.inputs.get(name, graph.names.get(name))])
+    return result.grads[graph.inputs.get(name, graph.names.get(name))]
 
 
 def _write_list(stream: TextIO, key: str, lines: Iterable[str]) -> None:
@@ -180,6 +181,7 @@ def _formatted_aside(key: str, lines: Iterable[str], enabled: bool) -> Iterator[
     import tempfile
 
     file = None
+    parent = os.getpid()
     try:
         file = tempfile.TemporaryFile()
         pid = os.fork()
@@ -191,6 +193,7 @@ def _formatted_aside(key: str, lines: Iterable[str], enabled: bool) -> Iterator[
     if pid == 0:  # the child: the graph is already in its memory (copy on write)
         status = 1
         try:
+            _die_with(parent)
             with open(file.fileno(), "w", encoding="utf-8", closefd=False) as out:
                 _write_list(out, key, lines)
             status = 0
@@ -221,6 +224,20 @@ def _formatted_aside(key: str, lines: Iterable[str], enabled: bool) -> Iterator[
             if running:  # an error (or a closed pipe) while writing the nodes
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
+
+
+def _die_with(parent: int) -> None:
+    """Have Linux end this child when its parent ends (killed, or by SIGPIPE at a closed
+    pipe, where no cleanup of the parent runs): prctl(PR_SET_PDEATHSIG, SIGKILL)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # no prctl: the child finishes its file and exits
+    if os.getppid() != parent:  # the parent ended before the request took hold
+        os._exit(1)
 
 
 def _check_float_range(result: Result, steps: bool) -> None:
