@@ -234,10 +234,24 @@ def check_loss_fits(spec: NetSpec, where: str = "spec") -> None:
                 where=where, activation=last.activation
             )
         )
+    if spec.loss == "bce" and last.scale is not None and any(not 0 < c <= 1 for c in last.scale):
+        largest = max(last.scale, key=abs)
+        raise InputError(
+            _("{where}: loss bce needs outputs between 0 and 1, but the last layer's scale c = {scale} takes "
+              "c * sigmoid outside them: drop the scale or use sse").format(where=where, scale=largest)
+        )
     if spec.loss == "cross-entropy" and last.outputs < 2:
         raise InputError(
             _("{where}: loss cross-entropy (softmax) needs at least 2 outputs; for one output use bce").format(where=where)
         )
+    if spec.loss in ("bce", "cross-entropy"):  # targets are probabilities: a cost below 0 means nothing
+        for number, example in enumerate(spec.examples, 1):
+            outside = [t for t in example.target if not 0 <= t <= 1]
+            if outside:
+                raise InputError(
+                    _("{where}: example {number}: loss {loss} needs targets between 0 and 1 (probabilities), "
+                      "got {target}").format(where=where, number=number, loss=spec.loss, target=outside[0])
+                )
 
 
 def _known_keys(data: dict, known: tuple[str, ...], where: str) -> None:

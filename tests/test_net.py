@@ -742,3 +742,20 @@ def test_help_examples_run(cli, tmp_path, monkeypatch, command):
         assert words[:2] == ["backprop", command]
         result = cli(*words[1:], "--no-plot") if "--train" in words or command == "descend" else cli(*words[1:])
         assert result.exit_code == 0, f"{line}\n{result.stderr}"
+
+
+def test_bce_refuses_a_scaled_output_and_targets_outside_0_1(cli, tmp_path):
+    # node7 has c = 14: its output a = 14 * sigmoid(z) = 7 is no probability
+    result = cli("net", str(EXAMPLES / "node7.json"), "--loss", "bce")
+    assert result.exit_code == 2 and result.stderr == (
+        "error: --loss: loss bce needs outputs between 0 and 1, but the last layer's scale c = 14.0 takes "
+        "c * sigmoid outside them: drop the scale or use sse\n"
+    )
+    spec = tmp_path / "target2.json"
+    spec.write_text(json.dumps({
+        "layers": [{"weights": [[1.0]], "bias": [0.0], "activation": "sigmoid"}],
+        "examples": [{"input": [1.0], "target": [2.0]}], "loss": "bce",
+    }))
+    result = cli("net", str(spec))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {spec}: example 1: loss bce needs targets between 0 and 1 (probabilities), got 2.0\n"
