@@ -44,8 +44,8 @@ def tree_lines(stdout: str) -> list[dict]:
     """The node lines of the tree (after the two header lines), parsed into their fields."""
     rows = []
     for line in stdout.splitlines()[2:]:
-        if line.startswith("note:"):
-            continue
+        if line.startswith("note:") or line.endswith("-- ... more not shown (--max-nodes " + line.rsplit(" ", 1)[-1]):
+            continue  # a note, or the mark where --max-nodes cut a branch (not a node)
         if line.endswith(")") and "-- ... deeper levels not shown (depth limit" in line:
             rows.append({"label": "...", "depth": line.index("...") // 4, "shared": False})
             continue
@@ -168,8 +168,9 @@ def test_wide_graph_tree_is_cut_at_max_nodes(cli):
     values = [f"x{i}={i}" for i in range(3000)]
     result = cli("graph", expression, *values)
     lines = result.stdout.splitlines()
-    assert len(tree_lines(result.stdout)) == 200 and len(lines) < 210
+    assert len(tree_lines(result.stdout)) == 200 and len(lines) < 211
     assert "note: tree cut after 200 lines (3,001 nodes in the graph)" in result.stdout
+    assert lines[-2].endswith("`-- ... more not shown (--max-nodes 200)")  # the cut branch says so
     fewer = cli("graph", expression, *values, "--max-nodes", "20")
     assert len(tree_lines(fewer.stdout)) == 20
     everything = tree_lines(cli("graph", expression, *values, "--all").stdout)
@@ -519,3 +520,16 @@ def test_mermaid_entities_keep_labels_closed():
     from backprop_cli.render.mermaid import quote
 
     assert quote('a"b<c>&d') == '"a#quot;b#lt;c#gt;#amp;d"'
+
+
+def test_a_branch_cut_by_max_nodes_ends_in_a_mark(cli):
+    # (x+y)*z has 5 nodes; 3 lines show f, (x + y) and x: y and z are left out, and both branches say so
+    result = cli("graph", "(x+y)*z", "x=-2", "y=5", "z=-4", "--max-nodes", "3")
+    lines = result.stdout.splitlines()
+    assert lines[2:7] == [
+        "f = ((x + y) * z)  mul  value=-12  grad=1",
+        "+-- (x + y)  add  value=3  grad=-4",
+        "|   +-- x  input  value=-2  grad=-4",
+        "|   `-- ... more not shown (--max-nodes 3)",
+        "`-- ... more not shown (--max-nodes 3)",
+    ]

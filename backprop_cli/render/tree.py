@@ -61,6 +61,10 @@ def graph_tree(
                 _("tree cut after {lines:,} lines ({total:,} nodes in the graph): --max-nodes N shows more, "
                   "--all shows every node").format(lines=lines, total=len(graph))
             )
+            # every branch that still had inputs to show ends in a line that says so
+            cut = {id(parent): parent for _node, parent, *_rest in reversed(stack)}
+            for parent in cut.values():
+                parent.add(Text(_("... more not shown (--max-nodes {count})").format(count=max_nodes), style="dim"))
             break
         node, parent, depth, gate, position = stack.pop()
         lines += 1
