@@ -1306,7 +1306,7 @@ class _Pass:
         above, tangents = self._above(target) if claim.kind in ("grad", "node-grad") else ([], [])
         for code in CODES:
             if code == "local-only" and above:
-                yield from self._local_only(target)
+                yield from self._local_only(target, stopped=False)
             for mutation in self.mutations(code, target, above) if above else ():
                 if not any(node == target or above[node] for node in mutation.reaches):
                     continue  # the swapped rule changes the gradients below it only
@@ -1322,6 +1322,10 @@ class _Pass:
                     yield _Candidate(code, grads[target], self.gate_label(mutation), self._explainer(mutation, target))
             if code == "sign" and expected != 0 and claim.kind in _GRADIENT_KINDS:
                 yield self._flipped(target, expected)
+            if code == "max-routing" and above:
+                # a local gradient whose upstream is 0: most often a relu or max upstream that routed
+                # nothing here and was taken to pass the gradient on, which max-routing (just tried) says
+                yield from self._local_only(target, stopped=True)
 
     def _flipped(self, target: int, expected: Number) -> _Candidate:
         """The claim is the correct value with its sign flipped (no rule says where)."""
@@ -1403,9 +1407,11 @@ class _Pass:
                 self._mutated[key] = None
         return self._mutated[key]
 
-    def _local_only(self, target: int) -> Iterator[_Candidate]:
+    def _local_only(self, target: int, stopped: bool) -> Iterator[_Candidate]:
+        """The local gradients of the edges into target, as claims that forgot the upstream one;
+        ``stopped`` picks the edges whose upstream gradient is 0, or the others."""
         for _row, gate, position in self.rows_into(target):
-            if self.grads[gate] == 1:
+            if self.grads[gate] == 1 or (self.grads[gate] == 0) != stopped:
                 continue  # with upstream 1 the chain rule changes nothing: local and chained agree
             explain = lambda gate=gate, position=position: self._local_only_text(gate, position)  # noqa: E731
             yield _Candidate("local-only", self.locals[gate][position], self.label(gate), explain)

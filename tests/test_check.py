@@ -760,3 +760,15 @@ def test_a_tiny_answer_of_the_wrong_sign_is_wrong_even_within_atol():
     assert found.code == "sign"
     # a value that is rounding noise (1e-17 for a true 0) may come out with either sign
     assert one("x - 0.1 - 0.2 + 0.3", {"x": 0}, "value", "", "1e-17").ok  # the value is -5.6e-17
+
+
+def test_a_gradient_passed_through_a_dead_relu_is_max_routing_not_local_only():
+    # relu(w*x + b) at w=-1, x=2, b=0.5: the input -1.5 is negative, so every gradient is 0 (by hand).
+    # dw = 2 = x and db = 1 are what passing the gradient through the relu gives; they are also the bare
+    # local gradients of the mul and add gates, but their upstream is 0 because the relu stopped it
+    values = {"w": -1, "x": 2, "b": 0.5}
+    for name, claimed in (("w", "2"), ("b", "1")):
+        found = diagnosed("relu(w*x + b)", values, "grad", name, claimed)
+        assert found.code == "max-routing" and "relu stops it while its input is not positive" in found.message
+    # where the upstream is not 0, the bare local gradient is still local-only: (x+y)*z, dx = z = -4, local 1
+    assert diagnosed("(x+y)*z", {"x": -2, "y": 5, "z": -4}, "grad", "x", "1").code == "local-only"
