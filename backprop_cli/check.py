@@ -668,6 +668,7 @@ class Grader:
             # values first: a value explained by another reading of the expression explains the gradients too
             if len(wrong) > 1:
                 wrong.sort(key=lambda index: claims[index].kind not in ("value", "node"))
+                pass_.misread_by_every([claims[index] for index in wrong])
             for index in wrong:
                 verdict = verdicts[index]
                 verdict.diagnosis = pass_.diagnose(verdict.claim, targets[index], verdict.expected)
@@ -1564,6 +1565,19 @@ class _Pass:
         )
 
     # ----------------------------------------------------------------- precedence
+
+    def misread_by_every(self, claims: list[Claim]) -> None:
+        """Gradient claims alone (no wrong value to show a misreading) that one other reading
+        gives every one of, two or more: that reading is the mistake (x + y*z answered as
+        (x+y)*z), and each claim is diagnosed as precedence first."""
+        if len(claims) < 2 or any(claim.kind not in _GRADIENT_KINDS for claim in claims):
+            return
+        close = self.grader.close
+        for index in range(len(self.question.readings)):
+            self._misread = index
+            if all(any(close(claim.value, found.value) for found in self.precedence(claim)) for claim in claims):
+                return
+        self._misread = None
 
     def precedence(self, claim: Claim) -> Iterator[_Candidate]:
         """Values of the claim's quantity when the same tokens are grouped differently.

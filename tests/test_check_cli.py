@@ -534,3 +534,14 @@ def test_a_repeated_id_is_graded_and_warned_about(cli, tmp_path):
     result = cli("check", "--batch", str(answers))
     assert result.exit_code == 0
     assert result.stderr == "warning: line 2 (c01): the id 'c01' is used again (first on line 1): reports will show both\n"
+
+
+def test_gradients_alone_that_one_misreading_gives_are_precedence(cli):
+    # x + y*z at (-2, 5, -4): dx = 1, dz = y = 5 (by hand); read as (x+y)*z: dx = z = -4, dz = x + y = 3
+    result = cli("check", "x + y*z", "x=-2", "y=5", "z=-4", "--grad", "x=-4", "--grad", "z=3", "--json")
+    claims = json.loads(result.stdout)["entries"][0]["claims"]
+    assert [(c["expected"], c["diagnosis"]["code"]) for c in claims] == [(1.0, "precedence"), (5.0, "precedence")]
+    assert "(x + y)*z" in claims[0]["diagnosis"]["message"]
+    # one gradient alone is not evidence enough for a misreading
+    alone = json.loads(cli("check", "x + y*z", "x=-2", "y=5", "z=-4", "--grad", "x=-4", "--json").stdout)
+    assert alone["entries"][0]["claims"][0]["diagnosis"]["code"] == "unknown"
