@@ -219,6 +219,12 @@ def read_values(assignments: list[str], values_file: str | None, stdin_used: lis
     for assignment in assignments:
         name, sep, value = assignment.partition("=")
         name = name.strip()
+        if sep and name and not name.isascii():  # α=2: the expression cannot have such a name either
+            raise InputError(
+                _("{name!r} is not a name backprop reads: names are ASCII letters, digits and _ (for example alpha)").format(
+                    name=short_name(name)
+                )
+            )
         if not sep or not _NAME.fullmatch(name):
             raise InputError(_("expected NAME=VALUE, got {text!r} (for example x=-2)").format(text=short_name(assignment)))
         if name in given and given[name].strip() != value.strip():

@@ -613,3 +613,11 @@ def test_a_huge_gradient_has_a_finite_length():
     # |(1.8459e154, 1.8459e153)| = 1.8459e154 * sqrt(1.01) = 1.85515e154 (by hand); the squares overflow
     step = DescentStep(66, {"w": 0.0, "b": 0.0}, 1.0, {"w": 1.8459e154, "b": 1.8459e153})
     assert step.gradient_norm == pytest.approx(1.8459e154 * 1.01 ** 0.5)
+
+
+def test_a_non_ascii_name_in_a_value_is_named_as_such(cli):
+    result = cli("grad", "α*x", "α=2", "x=3")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: 'α' is not a name backprop reads: names are ASCII letters, digits and _ (for example alpha)\n"
+    )
