@@ -208,6 +208,9 @@ def read_values(assignments: list[str], values_file: str | None, stdin_used: lis
         if not isinstance(loaded, dict):
             raise InputError(_("--values: {file!r} must hold a JSON object of name -> number").format(file=values_file))
         for name, value in loaded.items():
+            if not _NAME.fullmatch(name):  # as for NAME=VALUE: no expression can use it
+                raise InputError(_("--values: {name!r} is not a name backprop reads (letters, digits and _, "
+                                   "not starting with a digit)").format(name=short_name(name)))
             if not isinstance(value, str) or value in ("NaN", "Infinity", "-Infinity"):
                 shown = json.dumps(value)
                 shown = shown if len(shown) <= 40 else f"{shown[:20]}... ({len(shown):,} characters)"

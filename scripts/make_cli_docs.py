@@ -30,7 +30,8 @@ Conventions shared by every command:
   with a position adds the expression and a caret under the column). A closed pipe
   (`| head`) ends the program quietly, as it ends `cat`.
 - Values: `NAME=VALUE` arguments (integers, decimals, exponents, fractions such as `11/5`) and
-  `--values FILE`, a JSON object of name -> number; `-` reads standard input.
+  `--values FILE`, a JSON object of name -> number (a string holding a number, such as
+  `"11/5"`, is read like NAME=VALUE); `-` reads standard input.
 - `grad` and `check` read an expression that starts with `-` (`backprop grad "-x**2" x=3`) as
   the expression, not as options.
 - Exit code 1 means "a check failed": a wrong claim (`check`), an engine/SymPy disagreement

@@ -621,3 +621,16 @@ def test_a_non_ascii_name_in_a_value_is_named_as_such(cli):
     assert result.stderr == (
         "error: 'α' is not a name backprop reads: names are ASCII letters, digits and _ (for example alpha)\n"
     )
+
+
+def test_a_values_file_name_no_expression_can_use_is_an_error(cli, tmp_path):
+    values = tmp_path / "values.json"
+    values.write_text('{"x y": 1, "x": 2}')
+    result = cli("grad", "x", "--values", str(values))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --values: 'x y' is not a name backprop reads (letters, digits and _, not starting with a digit)\n"
+    )
+    values.write_text('{"x": "11/5"}')  # a number as text, like NAME=VALUE: 2 * 11/5 = 22/5
+    doc = json.loads(cli("grad", "x*2", "--values", str(values), "--exact", "--json", "--summary", "--no-check").stdout)
+    assert doc["value_exact"] == "22/5"
