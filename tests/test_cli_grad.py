@@ -511,7 +511,7 @@ def test_a_name_with_a_nul_is_shown_with_a_question_mark(cli, tmp_path):
     values.write_text('{"x": 1, "y\\u0000": 2}')
     result = cli("grad", "x*y", "--values", str(values))
     assert result.exit_code == 2 and "\x00" not in result.stderr
-    assert "a value was given for y?, which the expression does not use: a typo?" in result.stderr
+    assert result.stderr.startswith("error: --values: 'y?' is not a name backprop reads")
 
 
 @pytest.mark.parametrize(
