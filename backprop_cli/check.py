@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .api import read_value
-from .errors import BackpropError, InputError
+from .errors import BackpropError, InputError, printable
 from .gates import CONST, GATES, INPUT
 from .graph import Graph
 from .i18n import _
@@ -382,10 +382,8 @@ def _without_bom(lines: Iterable[str]) -> Iterator[str]:
 
 
 def shown_id(value: object) -> str:
-    """An entry's id as reports show it: lone surrogates and control characters (which no
-    UTF-8 output, terminal or XML document can carry) become '?'."""
-    text = str(value)
-    return text if text.isprintable() else "".join(c if c.isprintable() else "?" for c in text)
+    """An entry's id as reports show it (see errors.printable)."""
+    return printable(str(value))
 
 
 def _read_jsonl(lines: Iterable[str]) -> Iterator[Entry]:
@@ -1574,22 +1572,23 @@ class _Pass:
             return
         close = self.grader.close
         for index in range(len(self.question.readings)):
-            self._misread = index
-            if all(any(close(claim.value, found.value) for found in self.precedence(claim)) for claim in claims):
+            if all(any(close(claim.value, found.value) for found in self.precedence(claim, index)) for claim in claims):
+                self._misread = index
                 return
-        self._misread = None
 
-    def precedence(self, claim: Claim) -> Iterator[_Candidate]:
+    def precedence(self, claim: Claim, misread: int | None = None) -> Iterator[_Candidate]:
         """Values of the claim's quantity when the same tokens are grouped differently.
 
-        Values are tried against every reading; gradients only against the reading that
-        already explained a value of this entry (a misread expression misleads both).
+        Values are tried against every reading; gradients only against one reading: ``misread``,
+        else the one that already explained a value of this entry (a misread expression
+        misleads both).
         """
         backward = claim.kind in ("grad", "node-grad")
-        if backward and self._misread is None:
+        misread = self._misread if misread is None else misread
+        if backward and misread is None:
             return
         readings = self.question.readings
-        for index in [self._misread] if backward else range(len(readings)):
+        for index in [misread] if backward else range(len(readings)):
             reading = readings[index]
             graph = reading.graph
             if claim.kind == "value":

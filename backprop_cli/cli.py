@@ -420,10 +420,10 @@ def keep_only_the_command_asked_for(words: list[str]) -> None:
     or with an unknown one (which gets Click's list of commands), every command stays."""
     from typer.main import get_command_name
 
-    named = [word for word in words if not word.startswith("-")][:1]
+    named = next((word for word in words if not word.startswith("-")), None)
     chosen = [
         command for command in app.registered_commands
-        if named and (command.name or get_command_name(command.callback.__name__)) == named[0]
+        if (command.name or get_command_name(command.callback.__name__)) == named
     ]
     if chosen:
         app.registered_commands = chosen

@@ -42,13 +42,19 @@ class DomainError(BackpropError):
     """A gate was asked for a value outside its domain (log(-1), division by zero, ...)."""
 
 
+def printable(text: str) -> str:
+    """Text from a user as a message may show it: control characters and lone surrogates
+    (which no terminal, UTF-8 output or XML document can carry) become '?'."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else "?" for c in text)
+
+
 def place(message: str, source: str, offset: int) -> tuple[str, str]:
     """The message with "at column 7" added, and the detail lines: the source line, a caret."""
     line, column, text = locate(source, offset)
     where = position_text(source, line, column)
     shown = text if len(text) <= 120 else text[max(0, column - 60) : column + 60]
     caret_at = column - 1 if len(text) <= 120 else min(column - 1, 60)
-    shown = "".join(c if c.isprintable() else "?" for c in shown)  # no raw control bytes
+    shown = printable(shown)  # no raw control bytes
     located = _("{message} at {where}").format(message=message, where=where)
     return located, f"  {shown}\n  {' ' * caret_at}^"
 

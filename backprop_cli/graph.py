@@ -213,11 +213,10 @@ class Graph:
         self.literals), converted once per mode: finite differences and training loops
         evaluate the same graph many times."""
         cache = self.__dict__.setdefault("_literal_cache", {})
-        if exact not in cache and not exact:  # floats: the common case converted in C
-            texts = self.literals.values()
-            converted = list(map(float, texts))
-            # 0.0 (perhaps an underflow) and inf are looked at one by one below, as are long texts
-            if 0.0 not in converted and _INF not in converted and max(map(len, texts), default=0) <= MAX_LITERAL_CHARS:
+        texts = self.literals.values()
+        if exact not in cache and not exact and max(map(len, texts), default=0) <= MAX_LITERAL_CHARS:
+            converted = list(map(float, texts))  # floats: the common case, converted in C
+            if 0.0 not in converted and _INF not in converted:  # (an underflow or inf: one by one below)
                 cache[exact] = converted
         if exact not in cache:
             converted = []

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .errors import LimitError, ParseError
+from .errors import LimitError, ParseError, printable
 from .gates import CONST, GATES, INPUT, OPERATORS, Gate
 from .i18n import _
 
@@ -109,8 +109,7 @@ class Program:
 def short_name(name: str) -> str:
     """A user's name for a message: a name of 100,000 letters is cut to its start, and
     characters a terminal would not show (a NUL in a --values key) become '?'."""
-    if not name.isprintable():
-        name = "".join(c if c.isprintable() else "?" for c in name)
+    name = printable(name)
     if len(name) <= 40:
         return name
     return _("{start}... ({count:,} characters)").format(start=name[:20], count=len(name))
