@@ -348,31 +348,36 @@ def _serial_document(result) -> str:
     return stream.getvalue()
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="formatting aside needs fork")
-def test_backward_steps_formatted_by_a_second_process_are_the_same_document(tmp_path, monkeypatch):
-    """Large graphs format their steps in a forked child: the document must not change,
-    whether the stream is a UTF-8 text file or another text stream (copied in blocks)."""
+def _document_formatted_aside(result, monkeypatch) -> str:
+    """write_json's document with the backward steps given to a second process, as for a big graph."""
     import io
 
     from backprop_cli.render import json as json_render
 
+    monkeypatch.setattr(json_render, "_parallel", lambda result: True)
+    stream = io.StringIO()
+    json_render.write_json(result, stream)
+    return stream.getvalue()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="formatting aside needs fork")
+def test_backward_steps_formatted_by_a_second_process_are_the_same_document(tmp_path, monkeypatch):
+    """Large graphs format their steps in a forked child: the document must not change,
+    whether the stream is a UTF-8 text file or another text stream (copied in blocks)."""
+    from backprop_cli.render import json as json_render
+
     result = grad("relu(x*0.5 + y*-2) + max(x, y)*x + x*x*y", {"x": 1.5, "y": -0.25})
     expected = _serial_document(result)
-    monkeypatch.setattr(json_render, "_parallel", lambda result: True)
+    assert _document_formatted_aside(result, monkeypatch) == expected  # a text stream: copied in blocks
     path = tmp_path / "out.json"
     with open(path, "w", encoding="utf-8") as stream:
         json_render.write_json(result, stream)
     assert path.read_text(encoding="utf-8") == expected
-    other = io.StringIO()
-    json_render.write_json(result, other)
-    assert other.getvalue() == expected
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="formatting aside needs fork")
 def test_a_failing_second_process_leaves_the_document_whole(monkeypatch):
     """If the child cannot format the steps, this process formats them itself."""
-    import io
-
     from backprop_cli.render import json as json_render
 
     result = grad("x*y + x", {"x": 2, "y": 3})
@@ -390,30 +395,20 @@ def test_a_failing_second_process_leaves_the_document_whole(monkeypatch):
         yield from lines
 
     parent = os.getpid()
-    monkeypatch.setattr(json_render, "_parallel", lambda result: True)
     monkeypatch.setattr(json_render, "_step_lines", lines_failing_in_the_child)
-    stream = io.StringIO()
-    json_render.write_json(result, stream)
-    assert stream.getvalue() == expected
+    assert _document_formatted_aside(result, monkeypatch) == expected
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="formatting aside needs fork")
 def test_no_process_to_spare_means_formatting_here(monkeypatch):
-    import io
-
-    from backprop_cli.render import json as json_render
-
     result = grad("x*y + x", {"x": 2, "y": 3})
     expected = _serial_document(result)
 
     def no_fork():
         raise OSError("Resource temporarily unavailable")
 
-    monkeypatch.setattr(json_render, "_parallel", lambda result: True)
     monkeypatch.setattr(os, "fork", no_fork)
-    stream = io.StringIO()
-    json_render.write_json(result, stream)
-    assert stream.getvalue() == expected
+    assert _document_formatted_aside(result, monkeypatch) == expected
 
 
 def test_exact_values_beyond_float_range_are_a_clear_json_error(cli):
